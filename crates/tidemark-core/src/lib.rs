@@ -1,0 +1,67 @@
+//! Tidemark's engine: the forensic case file, the import pipeline, normalization, the query language,
+//! search and export. It knows nothing of windows or networks: the desktop app (`tidemark-app`) and the
+//! command line (`tidemark-cli`) are thin layers over it, and every capability is tested here without
+//! a window.
+//!
+//! The shape of the data, from evidence to view:
+//! raw records (verbatim bytes + SHA-256 + provenance, never modified) → normalized events (derived,
+//! keyed by time) → FTS5 indexes → [`query::Query`] → pages, detail, export.
+#![deny(missing_docs)]
+
+pub mod case;
+pub mod clock;
+pub mod error;
+pub mod export;
+pub mod import;
+pub mod model;
+pub mod normalize;
+pub mod query;
+pub mod raw;
+pub mod recent;
+pub mod search;
+pub mod time;
+pub mod verify;
+
+pub use case::{CaseReader, CaseWriter, TOOL_VERSION};
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use error::{Error, ErrorBody, ErrorCode, Result};
+pub use import::FormatRegistry;
+pub use query::Query;
+
+/// The TypeScript declarations of every type that crosses into the UI, in a stable order.
+/// `ui/src/lib/bindings.ts` is this text; a test fails when the committed file differs.
+pub fn typescript_bindings() -> String {
+    use ts_rs::TS;
+    let cfg = ts_rs::Config::default();
+    let mut decls = vec![
+        model::AcquiredFile::decl(&cfg),
+        model::Acquisition::decl(&cfg),
+        model::AppInfo::decl(&cfg),
+        model::CaseSummary::decl(&cfg),
+        ErrorBody::decl(&cfg),
+        ErrorCode::decl(&cfg),
+        model::EventDetail::decl(&cfg),
+        model::EventRow::decl(&cfg),
+        model::ImportProgress::decl(&cfg),
+        model::ImportReport::decl(&cfg),
+        model::Malformed::decl(&cfg),
+        model::Page::decl(&cfg),
+        model::RawOccurrence::decl(&cfg),
+        model::RecentCase::decl(&cfg),
+        model::SearchCount::decl(&cfg),
+        model::SortOrder::decl(&cfg),
+    ];
+    decls.sort();
+    let mut out = String::from(
+        "// Generated from Rust by ts-rs (tidemark-core `typescript_bindings`); `cargo test` checks that this file is current.\n\
+         // Do not edit by hand: change the Rust types and run `TIDEMARK_BLESS=1 cargo test --workspace bindings`.\n\n",
+    );
+    for d in decls {
+        out.push_str("export ");
+        out.push_str(&d);
+        out.push_str("\n\n");
+    }
+    out.truncate(out.trim_end().len());
+    out.push('\n');
+    out
+}

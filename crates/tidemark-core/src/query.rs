@@ -1,0 +1,444 @@
+//! The query language and its compilation to SQL.
+//!
+//! Investigators type free words, `"quoted phrases"`, field filters (`actor:`, `mailbox:`, `op:`, …),
+//! `-` to exclude, `OR` between alternatives and `after:`/`before:` time bounds. [`Query::parse`] turns
+//! that into a small model with errors that say what is wrong; [`Query::compile`] turns the model into
+//! an FTS5 expression plus SQL conditions whose values are always bound parameters, never spliced
+//! into SQL text. The UI never builds SQL; it sends the text.
+
+use crate::error::{Error, ErrorCode, Result};
+use crate::time::{key_lower, key_upper, parse_user_time};
+
+/// A field that a filter can target.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Field {
+    /// Who did it (`actor:`, `user:`).
+    Actor,
+    /// Whose mailbox (`mailbox:`).
+    Mailbox,
+    /// Operation, verbatim (`op:`).
+    Operation,
+    /// Action category, exact (`action:`).
+    Action,
+    /// Client IP (`ip:`).
+    Ip,
+    /// App id or client family (`app:`).
+    App,
+    /// Session id (`session:`).
+    Session,
+    /// Internet message id, exact (`msgid:`).
+    MessageId,
+    /// Folder path (`folder:`).
+    Folder,
+    /// Source format or API (`source:`).
+    Source,
+    /// Subject or search text (`subject:`).
+    Subject,
+}
+
+impl Field {
+    fn parse(name: &str) -> Option<Self> {
+        Some(match name.to_ascii_lowercase().as_str() {
+            "actor" | "user" => Self::Actor,
+            "mailbox" => Self::Mailbox,
+            "op" | "operation" => Self::Operation,
+            "action" => Self::Action,
+            "ip" => Self::Ip,
+            "app" => Self::App,
+            "session" => Self::Session,
+            "msgid" | "messageid" => Self::MessageId,
+            "folder" => Self::Folder,
+            "source" => Self::Source,
+            "subject" => Self::Subject,
+            _ => return None,
+        })
+    }
+
+    /// FTS5 column filter for fields searched through `event_fts`.
+    fn fts_columns(self) -> Option<&'static str> {
+        Some(match self {
+            Self::Actor => "{actor}",
+            Self::Mailbox => "{mailbox}",
+            Self::Operation => "{operation}",
+            Self::Ip => "{client_ip}",
+            Self::App => "{app_id client_app}",
+            Self::Session => "{session_id}",
+            Self::Folder => "{folders}",
+            Self::Source => "{source}",
+            Self::Subject => "{subject}",
+            Self::Action | Self::MessageId => return None,
+        })
+    }
+}
+
+const FIELD_NAMES: &str = "actor: (or user:), mailbox:, op:, action:, ip:, app:, session:, msgid:, folder:, source:, subject:, after:, before:";
+
+/// One searchable term.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Term {
+    /// `None` for free text over every field.
+    pub field: Option<Field>,
+    /// The words or phrase to match.
+    pub value: String,
+    /// Match word beginnings (`invo*`).
+    pub prefix: bool,
+}
+
+/// Terms joined by `OR`, possibly negated.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Clause {
+    /// Exclude what matches.
+    pub negated: bool,
+    /// At least one must match.
+    pub any_of: Vec<Term>,
+}
+
+/// A parsed query: clauses that must all hold, and an optional time range.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Query {
+    /// All must hold.
+    pub clauses: Vec<Clause>,
+    /// Only events at or after this time (Unix ms).
+    pub after_ms: Option<i64>,
+    /// Only events at or before this time (Unix ms).
+    pub before_ms: Option<i64>,
+}
+
+fn invalid(msg: impl Into<String>) -> Error {
+    Error::new(ErrorCode::QueryInvalid, msg)
+}
+
+/// Reads one value: a quoted phrase or a bare word. Returns (value, quoted, rest).
+fn read_value(s: &str) -> Result<(String, bool, &str)> {
+    if let Some(rest) = s.strip_prefix('"') {
+        match rest.find('"') {
+            Some(end) => Ok((rest[..end].to_owned(), true, &rest[end + 1..])),
+            None => Err(invalid(
+                "A quote is not closed. Add the closing \" to the phrase.",
+            )),
+        }
+    } else {
+        let end = s.find(char::is_whitespace).unwrap_or(s.len());
+        Ok((s[..end].to_owned(), false, &s[end..]))
+    }
+}
+
+impl Query {
+    /// Everything.
+    pub fn all() -> Self {
+        Self::default()
+    }
+
+    /// Parses what an investigator typed.
+    pub fn parse(text: &str) -> Result<Self> {
+        let mut q = Self::default();
+        let mut rest = text.trim_start();
+        let mut join_next = false;
+        while !rest.is_empty() {
+            let mut negated = false;
+            if let Some(r) = rest.strip_prefix('-') {
+                if r.starts_with(|c: char| !c.is_whitespace()) {
+                    negated = true;
+                    rest = r;
+                }
+            }
+            // Field prefix?
+            let word_end = rest
+                .find(|c: char| c.is_whitespace() || c == '"')
+                .unwrap_or(rest.len());
+            let word = &rest[..word_end];
+            let mut field = None;
+            if let Some((name, _)) = word.split_once(':') {
+                if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphabetic()) {
+                    let value_start = &rest[name.len() + 1..];
+                    if value_start.starts_with("//") {
+                        // a URL: free text
+                    } else if name.eq_ignore_ascii_case("after")
+                        || name.eq_ignore_ascii_case("before")
+                    {
+                        let (v, _, r) = read_value(value_start)?;
+                        let ms = parse_user_time(&v).ok_or_else(|| {
+                            invalid(format!(
+                                "{name}: needs a date like 2024-01-31 or 2024-01-31T10:00 (UTC); \"{v}\" is not one."
+                            ))
+                        })?;
+                        if negated || join_next {
+                            return Err(invalid(format!(
+                                "{name}: cannot be excluded or combined with OR."
+                            )));
+                        }
+                        if name.eq_ignore_ascii_case("after") {
+                            q.after_ms = Some(ms);
+                        } else {
+                            // A bare date means "through the end of that day".
+                            let whole_day = v.len() == 10;
+                            q.before_ms = Some(if whole_day { ms + 86_399_999 } else { ms });
+                        }
+                        rest = r.trim_start();
+                        continue;
+                    } else {
+                        match Field::parse(name) {
+                            Some(f) => {
+                                field = Some(f);
+                                rest = value_start;
+                            }
+                            None => {
+                                return Err(invalid(format!(
+                                    "\"{name}:\" is not a field Tidemark knows. Use one of {FIELD_NAMES}, or put the text in quotes."
+                                )))
+                            }
+                        }
+                    }
+                }
+            }
+            let (mut value, quoted, r) = read_value(rest)?;
+            rest = r.trim_start();
+            if !quoted && field.is_none() && !negated {
+                if value == "OR" {
+                    if q.clauses.is_empty() || join_next {
+                        return Err(invalid("OR needs a search term on both sides."));
+                    }
+                    join_next = true;
+                    continue;
+                }
+                if value == "AND" {
+                    continue;
+                }
+            }
+            let prefix = !quoted && value.len() > 1 && value.ends_with('*');
+            if prefix {
+                value.pop();
+            }
+            if value.trim().is_empty() {
+                return Err(match field {
+                    Some(_) => invalid(format!("{} needs a value after the colon.", word.trim_end_matches(':'))),
+                    None => invalid("An empty phrase (\"\") matches nothing. Type some words between the quotes."),
+                });
+            }
+            if !value.chars().any(char::is_alphanumeric) {
+                return Err(invalid(format!(
+                    "\"{value}\" has no letters or digits to search for."
+                )));
+            }
+            let term = Term {
+                field,
+                value,
+                prefix,
+            };
+            if join_next {
+                let last = q
+                    .clauses
+                    .last_mut()
+                    .ok_or_else(|| invalid("OR needs a search term on both sides."))?;
+                if last.negated || negated {
+                    return Err(invalid("OR cannot be combined with an excluded (-) term. Exclude each term separately."));
+                }
+                last.any_of.push(term);
+                join_next = false;
+            } else {
+                q.clauses.push(Clause {
+                    negated,
+                    any_of: vec![term],
+                });
+            }
+        }
+        if join_next {
+            return Err(invalid("OR needs a search term on both sides."));
+        }
+        if let (Some(a), Some(b)) = (q.after_ms, q.before_ms) {
+            if a > b {
+                return Err(invalid(
+                    "after: is later than before:, so nothing can match. Swap the two dates.",
+                ));
+            }
+        }
+        Ok(q)
+    }
+
+    /// Compiles the query.
+    pub fn compile(&self) -> Compiled {
+        let mut fts_pos: Vec<String> = Vec::new();
+        let mut fts_neg: Vec<String> = Vec::new();
+        let mut conds: Vec<String> = Vec::new();
+        let mut params: Vec<String> = Vec::new();
+        for clause in &self.clauses {
+            let all_fts = clause
+                .any_of
+                .iter()
+                .all(|t| t.field.is_none_or(|f| f.fts_columns().is_some()));
+            if all_fts {
+                let alts: Vec<String> = clause.any_of.iter().map(fts_term).collect();
+                let expr = if alts.len() == 1 {
+                    alts[0].clone()
+                } else {
+                    format!("({})", alts.join(" OR "))
+                };
+                if clause.negated {
+                    fts_neg.push(expr);
+                } else {
+                    fts_pos.push(expr);
+                }
+                continue;
+            }
+            let mut alts = Vec::new();
+            for t in &clause.any_of {
+                match t.field {
+                    Some(Field::Action) => {
+                        alts.push("e.action = ?".to_owned());
+                        params.push(t.value.to_lowercase());
+                    }
+                    Some(Field::MessageId) => {
+                        alts.push(
+                            "e.id IN (SELECT rowid FROM msgid_fts WHERE msgid_fts MATCH ?)"
+                                .to_owned(),
+                        );
+                        let id = t.value.trim().trim_start_matches('<').trim_end_matches('>');
+                        params.push(format!(
+                            "\"{}\"{}",
+                            id.replace('"', "\"\""),
+                            if t.prefix { " *" } else { "" }
+                        ));
+                    }
+                    _ => {
+                        alts.push(
+                            "e.id IN (SELECT rowid FROM event_fts WHERE event_fts MATCH ?)"
+                                .to_owned(),
+                        );
+                        params.push(fts_term(t));
+                    }
+                }
+            }
+            let joined = format!("({})", alts.join(" OR "));
+            conds.push(if clause.negated {
+                format!("NOT {joined}")
+            } else {
+                joined
+            });
+        }
+        let fts = if fts_pos.is_empty() {
+            for n in fts_neg {
+                conds.push(
+                    "e.id NOT IN (SELECT rowid FROM event_fts WHERE event_fts MATCH ?)".to_owned(),
+                );
+                params.push(n);
+            }
+            None
+        } else {
+            let mut expr = fts_pos.join(" AND ");
+            for n in fts_neg {
+                expr = format!("({expr}) NOT {n}");
+            }
+            Some(expr)
+        };
+        Compiled {
+            fts,
+            conds,
+            params,
+            lo: self.after_ms.map(key_lower),
+            hi: self.before_ms.map(key_upper),
+        }
+    }
+}
+
+/// An FTS5 phrase for a term: the value quoted (quotes doubled), with a column filter and prefix star.
+fn fts_term(t: &Term) -> String {
+    let phrase = format!(
+        "\"{}\"{}",
+        t.value.replace('"', "\"\""),
+        if t.prefix { " *" } else { "" }
+    );
+    match t.field.and_then(Field::fts_columns) {
+        Some(cols) => format!("{cols} : {phrase}"),
+        None => phrase,
+    }
+}
+
+/// A query ready for SQL: an optional FTS5 MATCH expression (bound as a parameter), extra conditions
+/// on `event e` with `?` placeholders, their values in order, and an id (time-key) range.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Compiled {
+    /// MATCH expression for `event_fts`, if any positive text terms exist.
+    pub fts: Option<String>,
+    /// SQL conditions over `e` (the event table), joined with AND.
+    pub conds: Vec<String>,
+    /// Bound values for the `?` in `conds`, in order.
+    pub params: Vec<String>,
+    /// Lowest event id (inclusive).
+    pub lo: Option<i64>,
+    /// Highest event id (inclusive).
+    pub hi: Option<i64>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn parse(s: &str) -> Query {
+        Query::parse(s).unwrap()
+    }
+
+    #[test]
+    fn parses_words_phrases_fields_negation_or_and_time() {
+        let q = parse(
+            r#"invoice "wire transfer" actor:adele -op:Send ip:10.0.0.1 OR ip:2001:db8::1 after:2025-01-01 before:2025-01-31"#,
+        );
+        assert_eq!(q.clauses.len(), 5);
+        assert_eq!(q.clauses[1].any_of[0].value, "wire transfer");
+        assert_eq!(q.clauses[2].any_of[0].field, Some(Field::Actor));
+        assert!(q.clauses[3].negated);
+        assert_eq!(q.clauses[4].any_of.len(), 2);
+        assert_eq!(q.clauses[4].any_of[1].value, "2001:db8::1");
+        assert_eq!(q.after_ms, Some(1_735_689_600_000));
+        assert_eq!(q.before_ms, Some(1_738_367_999_999));
+        let c = q.compile();
+        assert_eq!(
+            c.fts.as_deref(),
+            Some(
+                r#"("invoice" AND "wire transfer" AND {actor} : "adele" AND ({client_ip} : "10.0.0.1" OR {client_ip} : "2001:db8::1")) NOT {operation} : "Send""#
+            )
+        );
+    }
+
+    #[test]
+    fn user_input_cannot_break_out_of_a_phrase() {
+        let c = parse(r#"x"y"#).compile();
+        assert_eq!(c.fts.as_deref(), Some(r#""x""y""#));
+        let q = Query::parse(r#"subject:"a"" OR 1=1 --""#);
+        assert!(q.is_err() || q.unwrap().compile().params.is_empty());
+        let c = parse(r#"x'; DROP TABLE event; x"#).compile();
+        assert!(c.fts.unwrap().starts_with(r#""x';" AND "DROP""#));
+    }
+
+    #[test]
+    fn explains_what_is_wrong() {
+        for (text, needle) in [
+            ("acter:bob", "not a field"),
+            ("\"open", "not closed"),
+            ("OR x", "both sides"),
+            ("x OR", "both sides"),
+            ("after:yesterday", "needs a date"),
+            ("actor:", "needs a value"),
+            ("= + @", "no letters or digits"),
+            ("after:2025-02-01 before:2025-01-01", "Swap"),
+        ] {
+            let e = Query::parse(text).unwrap_err();
+            assert_eq!(e.code, ErrorCode::QueryInvalid);
+            assert!(e.message.contains(needle), "{text}: {}", e.message);
+        }
+    }
+
+    #[test]
+    fn exact_fields_become_sql_conditions_with_bound_values() {
+        let c = parse("action:Read msgid:<ABC@x.example> -action:sync").compile();
+        assert_eq!(c.fts, None);
+        assert_eq!(c.conds.len(), 3);
+        assert_eq!(c.params, vec!["read", "\"ABC@x.example\"", "sync"]);
+        assert!(c.conds[2].starts_with("NOT"));
+        let c = parse("-invoice").compile();
+        assert_eq!(c.fts, None);
+        assert_eq!(
+            c.conds,
+            vec!["e.id NOT IN (SELECT rowid FROM event_fts WHERE event_fts MATCH ?)"]
+        );
+    }
+}

@@ -1,0 +1,418 @@
+//! Search over a case: count, keyset pages, and one event with its raw records.
+//!
+//! Pages are keyed on the event id, which is a time key, so `(time, id)` order is id order and the
+//! next page is "ids after the last one" — no OFFSET, no gaps, no repeats, however deep. With text
+//! terms the FTS5 index is walked in rowid (= time) order and stopped at the page size.
+
+use std::sync::Arc;
+
+use rusqlite::types::Value as SqlValue;
+use rusqlite::{params_from_iter, OptionalExtension, Row};
+
+use crate::case::CaseReader;
+use crate::error::{Error, ErrorCode, Result};
+use crate::model::{EventDetail, EventRow, Page, RawOccurrence, SearchCount, SortOrder};
+use crate::query::Query;
+use crate::raw;
+use crate::time::{iso_ms, key_ms};
+
+/// Most rows one page may hold.
+pub const MAX_PAGE: usize = 1000;
+
+pub(crate) const COLS: &str = "e.id, e.time_ms, e.source, e.workload, e.record_type, e.operation, e.action, e.actor, e.mailbox, \
+    e.client_ip, e.client_port, e.client_app, e.user_agent, e.app_id, e.session_id, e.result, e.subject, e.folders, \
+    e.item_count, e.object";
+
+pub(crate) fn row_to_event(r: &Row<'_>) -> rusqlite::Result<EventRow> {
+    let id: i64 = r.get(0)?;
+    let time_ms: i64 = r.get(1)?;
+    Ok(EventRow {
+        id: id.to_string(),
+        time: iso_ms(time_ms),
+        time_ms,
+        source: r.get(2)?,
+        workload: r.get(3)?,
+        record_type: r.get(4)?,
+        operation: r.get(5)?,
+        action: r.get(6)?,
+        actor: r.get(7)?,
+        mailbox: r.get(8)?,
+        client_ip: r.get(9)?,
+        client_port: r.get(10)?,
+        client_app: r.get(11)?,
+        user_agent: r.get(12)?,
+        app_id: r.get(13)?,
+        session_id: r.get(14)?,
+        result: r.get(15)?,
+        subject: r.get(16)?,
+        folders: r.get(17)?,
+        item_count: r.get(18)?,
+        object: r.get(19)?,
+    })
+}
+
+/// Turns an FTS5 error into something an investigator can act on.
+fn fts_error(e: rusqlite::Error) -> Error {
+    let text = e.to_string();
+    if text.contains("fts5") || text.contains("MATCH") {
+        Error::new(
+            ErrorCode::QueryInvalid,
+            "The search could not be run. Simplify it (fewer special characters) and try again.",
+        )
+        .with_detail(text)
+    } else {
+        e.into()
+    }
+}
+
+/// Parses a page cursor (the last id of the previous page).
+pub fn parse_cursor(cursor: &str) -> Result<i64> {
+    cursor.parse().map_err(|_| {
+        Error::new(
+            ErrorCode::QueryInvalid,
+            "The page position is not valid. Run the search again.",
+        )
+    })
+}
+
+pub(crate) struct Plan {
+    pub(crate) sql_from: String,
+    pub(crate) where_: Vec<String>,
+    pub(crate) params: Vec<SqlValue>,
+    pub(crate) id_col: &'static str,
+}
+
+pub(crate) fn plan(query: &Query) -> Plan {
+    let c = query.compile();
+    let mut params: Vec<SqlValue> = Vec::new();
+    let mut where_ = Vec::new();
+    let (sql_from, id_col) = match &c.fts {
+        Some(expr) => {
+            where_.push("event_fts MATCH ?".to_owned());
+            params.push(SqlValue::Text(expr.clone()));
+            (
+                "event_fts f JOIN event e ON e.id = f.rowid".to_owned(),
+                "f.rowid",
+            )
+        }
+        None => ("event e".to_owned(), "e.id"),
+    };
+    if let Some(lo) = c.lo {
+        where_.push(format!("{id_col} >= ?"));
+        params.push(SqlValue::Integer(lo));
+    }
+    if let Some(hi) = c.hi {
+        where_.push(format!("{id_col} <= ?"));
+        params.push(SqlValue::Integer(hi));
+    }
+    where_.extend(c.conds);
+    params.extend(c.params.into_iter().map(SqlValue::Text));
+    Plan {
+        sql_from,
+        where_,
+        params,
+        id_col,
+    }
+}
+
+impl CaseReader {
+    /// How many events match, of how many, and their span.
+    pub fn count(&self, query: &Query) -> Result<SearchCount> {
+        let total: i64 = self
+            .conn
+            .query_row("SELECT count(*) FROM event", [], |r| r.get(0))?;
+        let p = plan(query);
+        let (matching, first, last) = if p.where_.is_empty() {
+            let first: Option<i64> = self
+                .conn
+                .query_row("SELECT id FROM event ORDER BY id LIMIT 1", [], |r| r.get(0))
+                .optional()?;
+            let last: Option<i64> = self
+                .conn
+                .query_row("SELECT id FROM event ORDER BY id DESC LIMIT 1", [], |r| {
+                    r.get(0)
+                })
+                .optional()?;
+            (total, first, last)
+        } else {
+            let sql = format!(
+                "SELECT count(*), min({id}), max({id}) FROM {} WHERE {}",
+                p.sql_from,
+                p.where_.join(" AND "),
+                id = p.id_col
+            );
+            self.conn
+                .prepare_cached(&sql)?
+                .query_row(params_from_iter(p.params.iter()), |r| {
+                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+                })
+                .map_err(fts_error)?
+        };
+        Ok(SearchCount {
+            matching,
+            total,
+            first_time: first.map(|id: i64| iso_ms(key_ms(id))),
+            last_time: last.map(|id: i64| iso_ms(key_ms(id))),
+        })
+    }
+
+    /// One page of matching events in time order, after `cursor` (exclusive).
+    pub fn page(
+        &self,
+        query: &Query,
+        sort: SortOrder,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<Page> {
+        let limit = limit.clamp(1, MAX_PAGE);
+        let mut p = plan(query);
+        if let Some(cursor) = after {
+            let id = parse_cursor(cursor)?;
+            p.where_.push(format!(
+                "{} {} ?",
+                p.id_col,
+                if sort == SortOrder::Asc { ">" } else { "<" }
+            ));
+            p.params.push(SqlValue::Integer(id));
+        }
+        let where_ = if p.where_.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", p.where_.join(" AND "))
+        };
+        let dir = if sort == SortOrder::Asc {
+            "ASC"
+        } else {
+            "DESC"
+        };
+        let sql = format!(
+            "SELECT {COLS} FROM {} {where_} ORDER BY {} {dir} LIMIT {}",
+            p.sql_from,
+            p.id_col,
+            limit + 1
+        );
+        let mut st = self.conn.prepare_cached(&sql)?;
+        let mut rows: Vec<EventRow> = st
+            .query_map(params_from_iter(p.params.iter()), row_to_event)
+            .map_err(fts_error)?
+            .collect::<rusqlite::Result<_>>()
+            .map_err(fts_error)?;
+        let next = if rows.len() > limit {
+            rows.truncate(limit);
+            rows.last().map(|r| r.id.clone())
+        } else {
+            None
+        };
+        Ok(Page { rows, next })
+    }
+
+    /// Calls `f` for every matching event in time order, in pages (for export).
+    pub fn for_each_event(
+        &self,
+        query: &Query,
+        f: &mut dyn FnMut(&EventRow) -> Result<()>,
+    ) -> Result<u64> {
+        let mut after: Option<String> = None;
+        let mut n = 0;
+        loop {
+            let page = self.page(query, SortOrder::Asc, after.as_deref(), MAX_PAGE)?;
+            for row in &page.rows {
+                f(row)?;
+                n += 1;
+            }
+            match page.next {
+                Some(next) => after = Some(next),
+                None => return Ok(n),
+            }
+        }
+    }
+
+    fn dict(&self, id: i64) -> Result<Arc<Vec<u8>>> {
+        if let Some(d) = self.dicts.borrow().get(&id) {
+            return Ok(d.clone());
+        }
+        let d: Vec<u8> =
+            self.conn
+                .query_row("SELECT dict FROM raw_dict WHERE id = ?1", [id], |r| {
+                    r.get(0)
+                })?;
+        let d = Arc::new(d);
+        self.dicts.borrow_mut().insert(id, d.clone());
+        Ok(d)
+    }
+
+    /// The original bytes of a stored raw record.
+    pub(crate) fn decode_raw(
+        &self,
+        codec: i64,
+        data: &[u8],
+        size: i64,
+        dict_id: Option<i64>,
+    ) -> Result<Vec<u8>, String> {
+        let dict = match dict_id {
+            Some(id) => Some(
+                self.dict(id)
+                    .map_err(|e| format!("its compression dictionary is missing ({e})"))?,
+            ),
+            None => None,
+        };
+        raw::decode(
+            codec,
+            data,
+            usize::try_from(size).unwrap_or(0),
+            dict.as_deref().map(Vec::as_slice),
+        )
+    }
+
+    /// One event with its normalized fields and every raw occurrence.
+    pub fn event(&self, id: &str) -> Result<EventDetail> {
+        let not_found = || {
+            Error::new(
+                ErrorCode::EventNotFound,
+                format!(
+                    "There is no event {id} in this case. It may have been rebuilt; search again."
+                ),
+            )
+        };
+        let id: i64 = id.parse().map_err(|_| not_found())?;
+        let sql = format!(
+            "SELECT {COLS}, e.record_key, e.message_ids, e.details FROM event e WHERE e.id = ?1"
+        );
+        let found = self
+            .conn
+            .query_row(&sql, [id], |r| {
+                Ok((
+                    row_to_event(r)?,
+                    r.get::<_, String>(20)?,
+                    r.get::<_, Option<String>>(21)?,
+                    r.get::<_, String>(22)?,
+                ))
+            })
+            .optional()?;
+        let Some((event, record_key, msgids, details)) = found else {
+            return Err(not_found());
+        };
+        let details = serde_json::from_str::<serde_json::Value>(&details)
+            .and_then(|v| serde_json::to_string_pretty(&v))
+            .unwrap_or(details);
+        let mut st = self.conn.prepare_cached(
+            "SELECT r.id, r.acquisition_id, a.source, f.path, r.line, r.byte_offset, r.url, r.page, r.sha256, r.size, \
+                    r.received_ms, r.codec, r.dict_id, r.data \
+             FROM raw_record r JOIN acquisition a ON a.id = r.acquisition_id \
+             LEFT JOIN acquired_file f ON f.id = r.file_id WHERE r.event_id = ?1 ORDER BY r.id",
+        )?;
+        type RawRow = (
+            i64,
+            i64,
+            String,
+            Option<String>,
+            Option<i64>,
+            Option<i64>,
+            Option<String>,
+            Option<i64>,
+            Vec<u8>,
+            i64,
+            i64,
+            i64,
+            Option<i64>,
+            Vec<u8>,
+        );
+        let rows: Vec<RawRow> = st
+            .query_map([id], |r| {
+                Ok((
+                    r.get(0)?,
+                    r.get(1)?,
+                    r.get(2)?,
+                    r.get(3)?,
+                    r.get(4)?,
+                    r.get(5)?,
+                    r.get(6)?,
+                    r.get(7)?,
+                    r.get(8)?,
+                    r.get(9)?,
+                    r.get(10)?,
+                    r.get(11)?,
+                    r.get(12)?,
+                    r.get(13)?,
+                ))
+            })?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut raw = Vec::with_capacity(rows.len());
+        for (
+            raw_id,
+            acquisition_id,
+            source,
+            path,
+            line,
+            offset,
+            url,
+            page,
+            sha,
+            size,
+            received,
+            codec,
+            dict_id,
+            data,
+        ) in rows
+        {
+            let bytes = self.decode_raw(codec, &data, size, dict_id);
+            let (text, verbatim) = match bytes {
+                Ok(b) => {
+                    let verbatim = String::from_utf8_lossy(&b).into_owned();
+                    let text = serde_json::from_slice::<serde_json::Value>(&b)
+                        .ok()
+                        .and_then(|v| serde_json::to_string_pretty(&v).ok())
+                        .unwrap_or_else(|| verbatim.clone());
+                    (text, verbatim)
+                }
+                Err(e) => {
+                    let msg =
+                        format!("The stored record is damaged: it {e}. Run Verify on this case.");
+                    (msg.clone(), msg)
+                }
+            };
+            raw.push(RawOccurrence {
+                raw_id,
+                acquisition_id,
+                source_format: source,
+                locator: locator(path.as_deref(), line, offset, url.as_deref(), page),
+                sha256: hex::encode(sha),
+                size,
+                received_at: iso_ms(received),
+                text,
+                verbatim,
+            });
+        }
+        Ok(EventDetail {
+            event,
+            record_key,
+            internet_message_ids: msgids
+                .map(|m| m.split(' ').map(str::to_owned).collect())
+                .unwrap_or_default(),
+            details,
+            raw,
+        })
+    }
+}
+
+/// Where a raw record was found, for people.
+pub fn locator(
+    path: Option<&str>,
+    line: Option<i64>,
+    offset: Option<i64>,
+    url: Option<&str>,
+    page: Option<i64>,
+) -> String {
+    match (path, url) {
+        (Some(p), _) => match (line, offset) {
+            (Some(l), Some(o)) => format!("{p} line {l} (byte {o})"),
+            (Some(l), None) => format!("{p} line {l}"),
+            _ => p.to_owned(),
+        },
+        (None, Some(u)) => match page {
+            Some(pg) => format!("{u} page {pg}"),
+            None => u.to_owned(),
+        },
+        (None, None) => "unknown location".to_owned(),
+    }
+}

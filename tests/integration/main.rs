@@ -1,1 +1,21 @@
-//! stub
+//! Tidemark's integration tests: one binary, real SQLite files in temporary folders, the real CLI and
+//! the real app. What belongs where:
+//! - `case_file`: creating/opening cases, schema refusal, immutability of evidence, the case log chain.
+//! - `import`: the import pipeline end to end (dedup, malformed records, encodings, unknown formats).
+//! - `search`: counts, keyset paging (every event exactly once), query fields, event detail.
+//! - `export`: CSV/JSONL sinks, manifests, formula neutralisation.
+//! - `verify`: tamper detection on raw records and the case log.
+//! - `cli`: the `tidemark` binary as a user runs it (exit codes, output).
+//! - `bindings`: the UI's generated TypeScript types match the Rust types.
+//! - `keychain`: the CI keychain wrapper (gnome-keyring under dbus-run-session) works.
+//! - `app_e2e`: the real desktop app driven through WebDriver under Xvfb.
+
+mod app_e2e;
+mod bindings;
+mod case_file;
+mod cli;
+mod export;
+mod import;
+mod keychain;
+mod search;
+mod verify;

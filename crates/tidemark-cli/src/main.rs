@@ -1,1 +1,438 @@
-fn main() {}
+//! `tidemark`: the command line over Tidemark's engine.
+//!
+//! The same code paths as the desktop app, for power users, scripted tests and benchmarks. Output for
+//! people goes to stdout (tables) and stderr (progress, errors); `--json` gives machine-readable output.
+//! Text from evidence is printed with control characters escaped, so an attacker-written subject cannot
+//! drive the terminal.
+//!
+//! Exit codes (stable): 0 success · 1 verification found damaged evidence · 2 usage error ·
+//! 3 case problem (missing, not a case, newer format, exists) · 4 input problem (unreadable, unknown
+//! format) · 5 invalid query · 6 export or I/O failure · 10 internal error.
+
+use std::io::{IsTerminal, Write};
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+use tidemark_core::case::default_operator;
+use tidemark_core::export::ExportFormat;
+use tidemark_core::model::{EventRow, SortOrder};
+use tidemark_core::{CaseReader, CaseWriter, Error, ErrorCode, FormatRegistry, Query, SystemClock};
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "tidemark",
+    version,
+    about = "Microsoft 365 mailbox-activity forensics: case files, import, search, export, verify"
+)]
+struct Cli {
+    /// Name recorded in the case log as the operator (default: your OS user name).
+    #[arg(long, global = true)]
+    operator: Option<String>,
+    /// Print technical detail with errors.
+    #[arg(long, short, global = true)]
+    verbose: bool,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand, Debug)]
+enum Command {
+    /// Create a case or show what is in one.
+    Case {
+        #[command(subcommand)]
+        command: CaseCommand,
+    },
+    /// Import files (or folders of files) into a case.
+    Import {
+        /// The case file.
+        case: PathBuf,
+        /// Files or folders to import.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Search a case and print matching events in time order.
+    Search {
+        /// The case file.
+        case: PathBuf,
+        /// What to look for, e.g. `actor:adele op:MailItemsAccessed -ip:10.0.0.1 "wire transfer"` (empty: everything).
+        #[arg(default_value = "")]
+        query: String,
+        /// Most rows to print.
+        #[arg(long, default_value_t = 50)]
+        limit: usize,
+        /// Newest first.
+        #[arg(long)]
+        desc: bool,
+        /// Print rows as JSON lines, then the count.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one event with its original records and provenance.
+    Show {
+        /// The case file.
+        case: PathBuf,
+        /// Event id (from `search`).
+        event: String,
+    },
+    /// Export the events a query selects, with a manifest beside the file.
+    Export {
+        /// The case file.
+        case: PathBuf,
+        /// Which events (empty: all).
+        #[arg(long, default_value = "")]
+        query: String,
+        /// csv or jsonl.
+        #[arg(long, default_value = "csv")]
+        format: String,
+        /// Output file.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Recompute every raw record's SHA-256 and check the case log's hash chain.
+    Verify {
+        /// The case file.
+        case: PathBuf,
+        /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Print the case log (chain of custody).
+    Log {
+        /// The case file.
+        case: PathBuf,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+enum CaseCommand {
+    /// Create a new, empty case file.
+    New {
+        /// Where to create it (ends in .tidemark).
+        path: PathBuf,
+        /// Case name.
+        #[arg(long)]
+        name: String,
+    },
+    /// Show a case's name, counts, time span and acquisitions.
+    Info {
+        /// The case file.
+        path: PathBuf,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+fn exit_code(code: ErrorCode) -> u8 {
+    match code {
+        ErrorCode::CaseNotFound
+        | ErrorCode::CaseNotACase
+        | ErrorCode::CaseNewerSchema
+        | ErrorCode::CaseExists
+        | ErrorCode::CaseNoneOpen => 3,
+        ErrorCode::ImportUnreadable | ErrorCode::ImportUnknownFormat => 4,
+        ErrorCode::QueryInvalid => 5,
+        ErrorCode::ExportFailed | ErrorCode::Io | ErrorCode::EventNotFound => 6,
+        ErrorCode::Internal => 10,
+    }
+}
+
+/// Escapes control characters so evidence text cannot move the cursor or recolour the terminal.
+fn safe(s: &str) -> String {
+    s.chars().map(|c| if c.is_control() { format!("\\u{{{:x}}}", c as u32) } else { c.to_string() }).collect()
+}
+
+fn cell(s: &str, width: usize) -> String {
+    let s = safe(s);
+    let n = s.chars().count();
+    if n > width {
+        let cut: String = s.chars().take(width.saturating_sub(1)).collect();
+        format!("{cut}…")
+    } else {
+        format!("{s}{}", " ".repeat(width - n))
+    }
+}
+
+fn print_table(rows: &[EventRow]) {
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(
+        out,
+        "{} {} {} {} {} {}",
+        cell("TIME (UTC)", 23),
+        cell("ACTION", 12),
+        cell("OPERATION", 26),
+        cell("ACTOR", 32),
+        cell("IP", 22),
+        "SUBJECT"
+    );
+    for r in rows {
+        let _ = writeln!(
+            out,
+            "{} {} {} {} {} {}",
+            cell(&r.time, 23),
+            cell(&r.action, 12),
+            cell(&r.operation, 26),
+            cell(r.actor.as_deref().unwrap_or("—"), 32),
+            cell(r.client_ip.as_deref().unwrap_or("—"), 22),
+            cell(r.subject.as_deref().unwrap_or(""), 60).trim_end()
+        );
+    }
+}
+
+fn progress_bar(total: u64) -> Option<ProgressBar> {
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template("{spinner} {bar:40} {bytes}/{total_bytes} {msg} ({eta} left)")
+            .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    Some(bar)
+}
+
+fn run(cli: Cli) -> Result<u8, Error> {
+    let operator = cli.operator.clone().unwrap_or_else(default_operator);
+    let clock = Arc::new(SystemClock);
+    match cli.command {
+        Command::Case { command: CaseCommand::New { path, name } } => {
+            let w = CaseWriter::create(&path, &name, clock, &operator)?;
+            println!("Created case \"{}\" at {}", safe(name.trim()), w.path().display());
+        }
+        Command::Case { command: CaseCommand::Info { path, json } } => {
+            drop(CaseWriter::open(&path, clock, &operator)?); // upgrades an older file, refuses a newer one
+            let s = CaseReader::open(&path)?.summary()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&s).map_err(|e| Error::internal(e.to_string()))?);
+            } else {
+                println!("Case:        {}", safe(&s.name));
+                println!("File:        {}", s.path);
+                println!("Created:     {} (Tidemark {})", s.created_at, s.tool_version);
+                println!("Events:      {}", s.events);
+                println!(
+                    "Raw records: {} ({} duplicates, {} malformed, all kept)",
+                    s.raw_records, s.duplicates, s.malformed
+                );
+                match (&s.first_time, &s.last_time) {
+                    (Some(a), Some(b)) => println!("Span:        {a} – {b}"),
+                    _ => println!("Span:        (no events yet)"),
+                }
+                println!("Acquisitions:");
+                if s.acquisitions.is_empty() {
+                    println!("  none yet — add data with `tidemark import {} FILE...`", s.path);
+                }
+                for a in &s.acquisitions {
+                    println!(
+                        "  #{} {} {} by {} at {}: {} read, {} new, {} duplicates, {} malformed [{}]",
+                        a.id,
+                        a.kind,
+                        a.source,
+                        safe(&a.operator),
+                        a.started_at,
+                        a.records_read,
+                        a.events_new,
+                        a.duplicates,
+                        a.malformed,
+                        a.status
+                    );
+                    for f in &a.files {
+                        println!("      {} ({} bytes) sha256 {}", safe(&f.path), f.size, f.sha256);
+                    }
+                }
+            }
+        }
+        Command::Import { case, files, json } => {
+            let mut w = CaseWriter::open(&case, clock, &operator)?;
+            let registry = FormatRegistry::builtin();
+            let mut bar: Option<ProgressBar> = None;
+            let report = w.import_files(&files, &registry, &mut |p| {
+                if bar.is_none() && p.bytes_total > 0 {
+                    bar = progress_bar(p.bytes_total);
+                }
+                if let Some(b) = &bar {
+                    b.set_position(p.bytes_done);
+                    b.set_message(format!("{} records", p.records));
+                }
+            })?;
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report).map_err(|e| Error::internal(e.to_string()))?);
+            } else {
+                let secs = report.elapsed_ms as f64 / 1000.0;
+                println!(
+                    "Imported {} file(s) in {:.1} s: {} records read, {} new events, {} duplicates, {} malformed ({:.0} records/s)",
+                    report.files.len(),
+                    secs,
+                    report.read,
+                    report.new_events,
+                    report.duplicates,
+                    report.malformed,
+                    report.read as f64 / secs.max(0.001)
+                );
+                for f in &report.files {
+                    println!("  {} [{}] sha256 {}", safe(&f.path), f.format, f.sha256);
+                }
+                if report.malformed > 0 {
+                    println!("Malformed records are kept raw in the case. First ones:");
+                    for m in &report.malformed_samples {
+                        println!("  {}: {}", safe(&m.locator), safe(&m.error));
+                    }
+                }
+            }
+        }
+        Command::Search { case, query, limit, desc, json } => {
+            let r = CaseReader::open(&case)?;
+            let q = Query::parse(&query)?;
+            let count = r.count(&q)?;
+            let sort = if desc { SortOrder::Desc } else { SortOrder::Asc };
+            let mut rows = Vec::new();
+            let mut after = None;
+            while rows.len() < limit {
+                let page = r.page(&q, sort, after.as_deref(), (limit - rows.len()).min(1000))?;
+                rows.extend(page.rows);
+                match page.next {
+                    Some(n) => after = Some(n),
+                    None => break,
+                }
+            }
+            if json {
+                let mut out = std::io::stdout().lock();
+                for row in &rows {
+                    let _ =
+                        writeln!(out, "{}", serde_json::to_string(row).map_err(|e| Error::internal(e.to_string()))?);
+                }
+                let _ = writeln!(
+                    out,
+                    "{}",
+                    serde_json::json!({ "matching": count.matching, "total": count.total, "shown": rows.len() })
+                );
+            } else {
+                print_table(&rows);
+                println!("{} of {} events match; {} shown.", count.matching, count.total, rows.len());
+            }
+        }
+        Command::Show { case, event } => {
+            let d = CaseReader::open(&case)?.event(&event)?;
+            println!(
+                "{}",
+                safe(&serde_json::to_string_pretty(&d.event).map_err(|e| Error::internal(e.to_string()))?)
+                    .replace("\\u{a}", "\n")
+            );
+            println!("record key: {}", safe(&d.record_key));
+            for (i, raw) in d.raw.iter().enumerate() {
+                println!(
+                    "--- occurrence {} of {}: {} (acquisition #{}, sha256 {}, {} bytes)",
+                    i + 1,
+                    d.raw.len(),
+                    safe(&raw.locator),
+                    raw.acquisition_id,
+                    raw.sha256,
+                    raw.size
+                );
+                println!("{}", safe(&raw.verbatim));
+            }
+        }
+        Command::Export { case, query, format, out } => {
+            let format = ExportFormat::parse(&format)?;
+            let q = Query::parse(&query)?;
+            let r = CaseReader::open(&case)?;
+            let result = r.export(&query, &q, format, &out, clock.as_ref())?;
+            let mut w = CaseWriter::open(&case, clock, &operator)?;
+            w.record_export(&result)?;
+            let f = &result.manifest.files[0];
+            println!("Exported {} events to {} (sha256 {})", result.manifest.rows, f.path, f.sha256);
+            println!("Manifest: {} (sha256 {})", result.manifest_path, result.manifest_sha256);
+        }
+        Command::Verify { case, json } => {
+            let r = CaseReader::open(&case)?;
+            let bar = progress_bar(0);
+            let report = r.verify(&mut |done, total| {
+                if let Some(b) = &bar {
+                    b.set_length(total);
+                    b.set_position(done);
+                }
+            })?;
+            if let Some(b) = bar {
+                b.finish_and_clear();
+            }
+            let mut w = CaseWriter::open(&case, clock, &operator)?;
+            w.log(
+                "verify",
+                &format!(
+                    "Verified {} raw records and {} log entries: {}",
+                    report.raw_checked,
+                    report.log_checked,
+                    if report.ok() { "all intact".to_owned() } else { format!("{} problems", report.raw_issues.len() + report.log_issues.len()) }
+                ),
+                &serde_json::json!({ "raw_checked": report.raw_checked, "raw_issues": report.raw_issues, "log_issues": report.log_issues }),
+                None,
+            )?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&report).map_err(|e| Error::internal(e.to_string()))?);
+            } else if report.ok() {
+                println!(
+                    "OK: {} raw records match their SHA-256; the case log ({} entries) is intact.",
+                    report.raw_checked, report.log_checked
+                );
+            } else {
+                println!(
+                    "DAMAGED: {} of {} raw records and {} case-log entries fail verification.",
+                    report.raw_issues.len(),
+                    report.raw_checked,
+                    report.log_issues.len()
+                );
+                for i in &report.raw_issues {
+                    println!(
+                        "  raw record {} (acquisition #{}, {}): {}",
+                        i.raw_id,
+                        i.acquisition_id,
+                        safe(&i.locator),
+                        i.problem
+                    );
+                }
+                for i in &report.log_issues {
+                    println!("  case log entry {}: {}", i.id, i.problem);
+                }
+                println!("Keep this file as it is and compare it with your original exports; re-import from the originals into a new case if needed.");
+            }
+            return Ok(if report.ok() { 0 } else { 1 });
+        }
+        Command::Log { case } => {
+            for e in CaseReader::open(&case)?.log_entries()? {
+                println!(
+                    "{} #{} {} [{}] {}{}",
+                    e.time,
+                    e.id,
+                    safe(&e.operator),
+                    e.action,
+                    safe(&e.summary),
+                    e.sha256.map(|s| format!(" sha256 {s}")).unwrap_or_default()
+                );
+            }
+        }
+    }
+    Ok(0)
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let verbose = cli.verbose;
+    match run(cli) {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("tidemark: {}", e.message);
+            if let (true, Some(d)) = (verbose, &e.detail) {
+                eprintln!("  detail ({}): {d}", e.code.as_str());
+            }
+            ExitCode::from(exit_code(e.code))
+        }
+    }
+}

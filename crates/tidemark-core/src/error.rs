@@ -92,22 +92,14 @@ pub struct ErrorBody {
 
 impl From<&Error> for ErrorBody {
     fn from(e: &Error) -> Self {
-        Self {
-            code: e.code,
-            message: e.message.clone(),
-            detail: e.detail.clone(),
-        }
+        Self { code: e.code, message: e.message.clone(), detail: e.detail.clone() }
     }
 }
 
 impl Error {
     /// An error with a code and a message.
     pub fn new(code: ErrorCode, message: impl Into<String>) -> Self {
-        Self {
-            code,
-            message: message.into(),
-            detail: None,
-        }
+        Self { code, message: message.into(), detail: None }
     }
 
     /// Adds technical detail.
@@ -139,20 +131,14 @@ impl Error {
             std::io::ErrorKind::PermissionDenied => "Check that you may read and write there.",
             _ => "Check the disk and the path, then try again.",
         };
-        Self::new(
-            ErrorCode::Io,
-            format!("Could not {what} {}. {hint}", path.display()),
-        )
-        .with_detail(err.to_string())
+        Self::new(ErrorCode::Io, format!("Could not {what} {}. {hint}", path.display())).with_detail(err.to_string())
     }
 }
 
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
         if let rusqlite::Error::SqliteFailure(f, _) = &e {
-            if f.code == rusqlite::ErrorCode::DatabaseBusy
-                || f.code == rusqlite::ErrorCode::DatabaseLocked
-            {
+            if f.code == rusqlite::ErrorCode::DatabaseBusy || f.code == rusqlite::ErrorCode::DatabaseLocked {
                 return Self::new(
                     ErrorCode::Io,
                     "The case file is busy: another Tidemark window or command is writing to it. \
@@ -161,11 +147,8 @@ impl From<rusqlite::Error> for Error {
                 .with_detail(e.to_string());
             }
             if f.code == rusqlite::ErrorCode::DiskFull {
-                return Self::new(
-                    ErrorCode::Io,
-                    "The disk is full. Free some space, then try again.",
-                )
-                .with_detail(e.to_string());
+                return Self::new(ErrorCode::Io, "The disk is full. Free some space, then try again.")
+                    .with_detail(e.to_string());
             }
             if f.code == rusqlite::ErrorCode::NotADatabase {
                 return Self::new(

@@ -38,10 +38,9 @@ impl ExportFormat {
         match s.to_ascii_lowercase().as_str() {
             "csv" => Ok(Self::Csv),
             "jsonl" | "ndjson" => Ok(Self::Jsonl),
-            _ => Err(Error::new(
-                ErrorCode::ExportFailed,
-                format!("\"{s}\" is not an export format. Use csv or jsonl."),
-            )),
+            _ => {
+                Err(Error::new(ErrorCode::ExportFailed, format!("\"{s}\" is not an export format. Use csv or jsonl.")))
+            }
         }
     }
 }
@@ -173,20 +172,13 @@ impl<W: Write> Write for HashingWriter<W> {
 
 /// The manifest's path for an export file: `events.csv` → `events.csv.manifest.json`.
 pub fn manifest_path(out: &Path) -> PathBuf {
-    let mut name = out
-        .file_name()
-        .map(|n| n.to_os_string())
-        .unwrap_or_default();
+    let mut name = out.file_name().map(|n| n.to_os_string()).unwrap_or_default();
     name.push(".manifest.json");
     out.with_file_name(name)
 }
 
 impl CaseReader {
-    fn for_each_export_row(
-        &self,
-        query: &Query,
-        f: &mut dyn FnMut(ExportRow) -> Result<()>,
-    ) -> Result<u64> {
+    fn for_each_export_row(&self, query: &Query, f: &mut dyn FnMut(ExportRow) -> Result<()>) -> Result<u64> {
         let mut after: Option<i64> = None;
         let mut n = 0u64;
         loop {
@@ -195,11 +187,7 @@ impl CaseReader {
                 p.where_.push(format!("{} > ?", p.id_col));
                 p.params.push(SqlValue::Integer(a));
             }
-            let where_ = if p.where_.is_empty() {
-                String::new()
-            } else {
-                format!("WHERE {}", p.where_.join(" AND "))
-            };
+            let where_ = if p.where_.is_empty() { String::new() } else { format!("WHERE {}", p.where_.join(" AND ")) };
             let sql = format!(
                 "SELECT {COLS}, e.record_key, e.message_ids, (SELECT sha256 FROM raw_record WHERE id = e.raw_id), e.details \
                  FROM {} {where_} ORDER BY {} ASC LIMIT {MAX_PAGE}",
@@ -240,15 +228,10 @@ impl CaseReader {
         clock: &dyn Clock,
     ) -> Result<ExportResult> {
         let file = File::create(out).map_err(|e| export_err(out, &e))?;
-        let mut w = HashingWriter {
-            inner: BufWriter::with_capacity(1 << 20, file),
-            hash: Sha256::new(),
-            size: 0,
-        };
+        let mut w = HashingWriter { inner: BufWriter::with_capacity(1 << 20, file), hash: Sha256::new(), size: 0 };
         let mut line = String::with_capacity(4096);
         if format == ExportFormat::Csv {
-            w.write_all(b"\xEF\xBB\xBF")
-                .map_err(|e| export_err(out, &e))?;
+            w.write_all(b"\xEF\xBB\xBF").map_err(|e| export_err(out, &e))?;
             w.write_all(CSV_COLUMNS.join(",").as_bytes())
                 .and_then(|()| w.write_all(b"\r\n"))
                 .map_err(|e| export_err(out, &e))?;
@@ -295,35 +278,24 @@ impl CaseReader {
                     line.push_str("\r\n");
                 }
                 ExportFormat::Jsonl => {
-                    let mut v =
-                        serde_json::to_value(&x.row).map_err(|e| Error::internal(e.to_string()))?;
+                    let mut v = serde_json::to_value(&x.row).map_err(|e| Error::internal(e.to_string()))?;
                     if let Some(o) = v.as_object_mut() {
                         o.insert("record_key".into(), x.record_key.into());
-                        let ids: Vec<&str> = x
-                            .message_ids
-                            .as_deref()
-                            .map(|m| m.split(' ').collect())
-                            .unwrap_or_default();
+                        let ids: Vec<&str> =
+                            x.message_ids.as_deref().map(|m| m.split(' ').collect()).unwrap_or_default();
                         o.insert("message_ids".into(), ids.into());
-                        o.insert(
-                            "details".into(),
-                            serde_json::from_str(&x.details).unwrap_or(serde_json::Value::Null),
-                        );
+                        o.insert("details".into(), serde_json::from_str(&x.details).unwrap_or(serde_json::Value::Null));
                         o.insert("raw_sha256".into(), hex::encode(&x.raw_sha256).into());
                     }
                     line.push_str(&v.to_string());
                     line.push('\n');
                 }
             }
-            w.write_all(line.as_bytes())
-                .map_err(|e| export_err(out, &e))
+            w.write_all(line.as_bytes()).map_err(|e| export_err(out, &e))
         })?;
         w.flush().map_err(|e| export_err(out, &e))?;
-        let file = ExportedFile {
-            path: out.display().to_string(),
-            size: w.size,
-            sha256: hex::encode(w.hash.finalize()),
-        };
+        let file =
+            ExportedFile { path: out.display().to_string(), size: w.size, sha256: hex::encode(w.hash.finalize()) };
         let manifest = Manifest {
             tool: "Tidemark",
             tool_version: TOOL_VERSION,
@@ -338,9 +310,7 @@ impl CaseReader {
             files: vec![file],
         };
         let mpath = manifest_path(out);
-        let body = serde_json::to_string_pretty(&manifest)
-            .map_err(|e| Error::internal(e.to_string()))?
-            + "\n";
+        let body = serde_json::to_string_pretty(&manifest).map_err(|e| Error::internal(e.to_string()))? + "\n";
         std::fs::write(&mpath, &body).map_err(|e| export_err(&mpath, &e))?;
         Ok(ExportResult {
             manifest,

@@ -19,6 +19,7 @@ pub mod query;
 pub mod raw;
 pub mod recent;
 pub mod search;
+pub mod session;
 pub mod time;
 pub mod verify;
 
@@ -27,6 +28,7 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Error, ErrorBody, ErrorCode, Result};
 pub use import::FormatRegistry;
 pub use query::Query;
+pub use session::OpenCase;
 
 /// The TypeScript declarations of every type that crosses into the UI, in a stable order.
 /// `ui/src/lib/bindings.ts` is this text; a test fails when the committed file differs.

@@ -113,9 +113,7 @@ fn read_value(s: &str) -> Result<(String, bool, &str)> {
     if let Some(rest) = s.strip_prefix('"') {
         match rest.find('"') {
             Some(end) => Ok((rest[..end].to_owned(), true, &rest[end + 1..])),
-            None => Err(invalid(
-                "A quote is not closed. Add the closing \" to the phrase.",
-            )),
+            None => Err(invalid("A quote is not closed. Add the closing \" to the phrase.")),
         }
     } else {
         let end = s.find(char::is_whitespace).unwrap_or(s.len());
@@ -143,9 +141,7 @@ impl Query {
                 }
             }
             // Field prefix?
-            let word_end = rest
-                .find(|c: char| c.is_whitespace() || c == '"')
-                .unwrap_or(rest.len());
+            let word_end = rest.find(|c: char| c.is_whitespace() || c == '"').unwrap_or(rest.len());
             let word = &rest[..word_end];
             let mut field = None;
             if let Some((name, _)) = word.split_once(':') {
@@ -153,9 +149,7 @@ impl Query {
                     let value_start = &rest[name.len() + 1..];
                     if value_start.starts_with("//") {
                         // a URL: free text
-                    } else if name.eq_ignore_ascii_case("after")
-                        || name.eq_ignore_ascii_case("before")
-                    {
+                    } else if name.eq_ignore_ascii_case("after") || name.eq_ignore_ascii_case("before") {
                         let (v, _, r) = read_value(value_start)?;
                         let ms = parse_user_time(&v).ok_or_else(|| {
                             invalid(format!(
@@ -163,9 +157,7 @@ impl Query {
                             ))
                         })?;
                         if negated || join_next {
-                            return Err(invalid(format!(
-                                "{name}: cannot be excluded or combined with OR."
-                            )));
+                            return Err(invalid(format!("{name}: cannot be excluded or combined with OR.")));
                         }
                         if name.eq_ignore_ascii_case("after") {
                             q.after_ms = Some(ms);
@@ -216,30 +208,20 @@ impl Query {
                 });
             }
             if !value.chars().any(char::is_alphanumeric) {
-                return Err(invalid(format!(
-                    "\"{value}\" has no letters or digits to search for."
-                )));
+                return Err(invalid(format!("\"{value}\" has no letters or digits to search for.")));
             }
-            let term = Term {
-                field,
-                value,
-                prefix,
-            };
+            let term = Term { field, value, prefix };
             if join_next {
-                let last = q
-                    .clauses
-                    .last_mut()
-                    .ok_or_else(|| invalid("OR needs a search term on both sides."))?;
+                let last = q.clauses.last_mut().ok_or_else(|| invalid("OR needs a search term on both sides."))?;
                 if last.negated || negated {
-                    return Err(invalid("OR cannot be combined with an excluded (-) term. Exclude each term separately."));
+                    return Err(invalid(
+                        "OR cannot be combined with an excluded (-) term. Exclude each term separately.",
+                    ));
                 }
                 last.any_of.push(term);
                 join_next = false;
             } else {
-                q.clauses.push(Clause {
-                    negated,
-                    any_of: vec![term],
-                });
+                q.clauses.push(Clause { negated, any_of: vec![term] });
             }
         }
         if join_next {
@@ -247,9 +229,7 @@ impl Query {
         }
         if let (Some(a), Some(b)) = (q.after_ms, q.before_ms) {
             if a > b {
-                return Err(invalid(
-                    "after: is later than before:, so nothing can match. Swap the two dates.",
-                ));
+                return Err(invalid("after: is later than before:, so nothing can match. Swap the two dates."));
             }
         }
         Ok(q)
@@ -262,17 +242,10 @@ impl Query {
         let mut conds: Vec<String> = Vec::new();
         let mut params: Vec<String> = Vec::new();
         for clause in &self.clauses {
-            let all_fts = clause
-                .any_of
-                .iter()
-                .all(|t| t.field.is_none_or(|f| f.fts_columns().is_some()));
+            let all_fts = clause.any_of.iter().all(|t| t.field.is_none_or(|f| f.fts_columns().is_some()));
             if all_fts {
                 let alts: Vec<String> = clause.any_of.iter().map(fts_term).collect();
-                let expr = if alts.len() == 1 {
-                    alts[0].clone()
-                } else {
-                    format!("({})", alts.join(" OR "))
-                };
+                let expr = if alts.len() == 1 { alts[0].clone() } else { format!("({})", alts.join(" OR ")) };
                 if clause.negated {
                     fts_neg.push(expr);
                 } else {
@@ -288,38 +261,22 @@ impl Query {
                         params.push(t.value.to_lowercase());
                     }
                     Some(Field::MessageId) => {
-                        alts.push(
-                            "e.id IN (SELECT rowid FROM msgid_fts WHERE msgid_fts MATCH ?)"
-                                .to_owned(),
-                        );
+                        alts.push("e.id IN (SELECT rowid FROM msgid_fts WHERE msgid_fts MATCH ?)".to_owned());
                         let id = t.value.trim().trim_start_matches('<').trim_end_matches('>');
-                        params.push(format!(
-                            "\"{}\"{}",
-                            id.replace('"', "\"\""),
-                            if t.prefix { " *" } else { "" }
-                        ));
+                        params.push(format!("\"{}\"{}", id.replace('"', "\"\""), if t.prefix { " *" } else { "" }));
                     }
                     _ => {
-                        alts.push(
-                            "e.id IN (SELECT rowid FROM event_fts WHERE event_fts MATCH ?)"
-                                .to_owned(),
-                        );
+                        alts.push("e.id IN (SELECT rowid FROM event_fts WHERE event_fts MATCH ?)".to_owned());
                         params.push(fts_term(t));
                     }
                 }
             }
             let joined = format!("({})", alts.join(" OR "));
-            conds.push(if clause.negated {
-                format!("NOT {joined}")
-            } else {
-                joined
-            });
+            conds.push(if clause.negated { format!("NOT {joined}") } else { joined });
         }
         let fts = if fts_pos.is_empty() {
             for n in fts_neg {
-                conds.push(
-                    "e.id NOT IN (SELECT rowid FROM event_fts WHERE event_fts MATCH ?)".to_owned(),
-                );
+                conds.push("e.id NOT IN (SELECT rowid FROM event_fts WHERE event_fts MATCH ?)".to_owned());
                 params.push(n);
             }
             None
@@ -330,23 +287,13 @@ impl Query {
             }
             Some(expr)
         };
-        Compiled {
-            fts,
-            conds,
-            params,
-            lo: self.after_ms.map(key_lower),
-            hi: self.before_ms.map(key_upper),
-        }
+        Compiled { fts, conds, params, lo: self.after_ms.map(key_lower), hi: self.before_ms.map(key_upper) }
     }
 }
 
 /// An FTS5 phrase for a term: the value quoted (quotes doubled), with a column filter and prefix star.
 fn fts_term(t: &Term) -> String {
-    let phrase = format!(
-        "\"{}\"{}",
-        t.value.replace('"', "\"\""),
-        if t.prefix { " *" } else { "" }
-    );
+    let phrase = format!("\"{}\"{}", t.value.replace('"', "\"\""), if t.prefix { " *" } else { "" });
     match t.field.and_then(Field::fts_columns) {
         Some(cols) => format!("{cols} : {phrase}"),
         None => phrase,
@@ -436,9 +383,6 @@ mod tests {
         assert!(c.conds[2].starts_with("NOT"));
         let c = parse("-invoice").compile();
         assert_eq!(c.fts, None);
-        assert_eq!(
-            c.conds,
-            vec!["e.id NOT IN (SELECT rowid FROM event_fts WHERE event_fts MATCH ?)"]
-        );
+        assert_eq!(c.conds, vec!["e.id NOT IN (SELECT rowid FROM event_fts WHERE event_fts MATCH ?)"]);
     }
 }

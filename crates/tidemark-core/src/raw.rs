@@ -31,9 +31,7 @@ pub struct Encoder {
 
 impl std::fmt::Debug for Encoder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Encoder")
-            .field("with_dict", &self.with_dict)
-            .finish()
+        f.debug_struct("Encoder").field("with_dict", &self.with_dict).finish()
     }
 }
 
@@ -44,10 +42,7 @@ impl Encoder {
             Some(d) => zstd::bulk::Compressor::with_dictionary(LEVEL, d)?,
             None => zstd::bulk::Compressor::new(LEVEL)?,
         };
-        Ok(Self {
-            compressor,
-            with_dict: dict.is_some(),
-        })
+        Ok(Self { compressor, with_dict: dict.is_some() })
     }
 
     /// Returns `(codec, stored bytes, uses_dict)`; falls back to verbatim when compression does not help.
@@ -64,12 +59,7 @@ impl Encoder {
 }
 
 /// Restores the original bytes of a stored record.
-pub fn decode(
-    codec: i64,
-    data: &[u8],
-    size: usize,
-    dict: Option<&[u8]>,
-) -> Result<Vec<u8>, String> {
+pub fn decode(codec: i64, data: &[u8], size: usize, dict: Option<&[u8]>) -> Result<Vec<u8>, String> {
     match codec {
         CODEC_VERBATIM => Ok(data.to_vec()),
         CODEC_ZSTD => {
@@ -78,9 +68,7 @@ pub fn decode(
                 None => zstd::bulk::Decompressor::new(),
             }
             .map_err(|e| e.to_string())?;
-            let out = d
-                .decompress(data, size.max(1))
-                .map_err(|e| format!("cannot be decompressed: {e}"))?;
+            let out = d.decompress(data, size.max(1)).map_err(|e| format!("cannot be decompressed: {e}"))?;
             Ok(out)
         }
         other => Err(format!("unknown storage codec {other}")),
@@ -102,10 +90,7 @@ mod tests {
         let mut without = Encoder::new(None).unwrap();
         for r in &records {
             let (codec, data, uses) = with.encode(r);
-            assert_eq!(
-                decode(codec, &data, r.len(), uses.then_some(dict.as_slice())).unwrap(),
-                *r
-            );
+            assert_eq!(decode(codec, &data, r.len(), uses.then_some(dict.as_slice())).unwrap(), *r);
             let (codec, data, _) = without.encode(r);
             assert_eq!(decode(codec, &data, r.len(), None).unwrap(), *r);
         }

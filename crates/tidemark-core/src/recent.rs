@@ -27,47 +27,22 @@ pub struct RecentCases {
 impl RecentCases {
     /// Loads the list; a missing or unreadable file is an empty list.
     pub fn load(path: &Path) -> Self {
-        let stored = std::fs::read(path)
-            .ok()
-            .and_then(|b| serde_json::from_slice(&b).ok())
-            .unwrap_or_default();
-        Self {
-            path: path.to_path_buf(),
-            stored,
-        }
+        let stored = std::fs::read(path).ok().and_then(|b| serde_json::from_slice(&b).ok()).unwrap_or_default();
+        Self { path: path.to_path_buf(), stored }
     }
 
     /// The list, newest first, with `exists` refreshed.
     pub fn list(&self) -> Vec<RecentCase> {
-        self.stored
-            .cases
-            .iter()
-            .map(|c| RecentCase {
-                exists: Path::new(&c.path).exists(),
-                ..c.clone()
-            })
-            .collect()
+        self.stored.cases.iter().map(|c| RecentCase { exists: Path::new(&c.path).exists(), ..c.clone() }).collect()
     }
 
     /// Moves a case to the top of the list and saves it.
-    pub fn touch(
-        &mut self,
-        case_path: &Path,
-        name: &str,
-        events: i64,
-        now_ms: i64,
-    ) -> std::io::Result<()> {
+    pub fn touch(&mut self, case_path: &Path, name: &str, events: i64, now_ms: i64) -> std::io::Result<()> {
         let key = case_path.display().to_string();
         self.stored.cases.retain(|c| c.path != key);
         self.stored.cases.insert(
             0,
-            RecentCase {
-                path: key,
-                name: name.to_owned(),
-                events,
-                last_opened: iso_ms(now_ms),
-                exists: true,
-            },
+            RecentCase { path: key, name: name.to_owned(), events, last_opened: iso_ms(now_ms), exists: true },
         );
         self.stored.cases.truncate(MAX_RECENT);
         if let Some(dir) = self.path.parent() {

@@ -19,7 +19,8 @@ use crate::time::{iso_ms, key_ms};
 /// Most rows one page may hold.
 pub const MAX_PAGE: usize = 1000;
 
-pub(crate) const COLS: &str = "e.id, e.time_ms, e.source, e.workload, e.record_type, e.operation, e.action, e.actor, e.mailbox, \
+pub(crate) const COLS: &str =
+    "e.id, e.time_ms, e.source, e.workload, e.record_type, e.operation, e.action, e.actor, e.mailbox, \
     e.client_ip, e.client_port, e.client_app, e.user_agent, e.app_id, e.session_id, e.result, e.subject, e.folders, \
     e.item_count, e.object";
 
@@ -67,12 +68,9 @@ fn fts_error(e: rusqlite::Error) -> Error {
 
 /// Parses a page cursor (the last id of the previous page).
 pub fn parse_cursor(cursor: &str) -> Result<i64> {
-    cursor.parse().map_err(|_| {
-        Error::new(
-            ErrorCode::QueryInvalid,
-            "The page position is not valid. Run the search again.",
-        )
-    })
+    cursor
+        .parse()
+        .map_err(|_| Error::new(ErrorCode::QueryInvalid, "The page position is not valid. Run the search again."))
 }
 
 pub(crate) struct Plan {
@@ -90,10 +88,7 @@ pub(crate) fn plan(query: &Query) -> Plan {
         Some(expr) => {
             where_.push("event_fts MATCH ?".to_owned());
             params.push(SqlValue::Text(expr.clone()));
-            (
-                "event_fts f JOIN event e ON e.id = f.rowid".to_owned(),
-                "f.rowid",
-            )
+            ("event_fts f JOIN event e ON e.id = f.rowid".to_owned(), "f.rowid")
         }
         None => ("event e".to_owned(), "e.id"),
     };
@@ -107,32 +102,19 @@ pub(crate) fn plan(query: &Query) -> Plan {
     }
     where_.extend(c.conds);
     params.extend(c.params.into_iter().map(SqlValue::Text));
-    Plan {
-        sql_from,
-        where_,
-        params,
-        id_col,
-    }
+    Plan { sql_from, where_, params, id_col }
 }
 
 impl CaseReader {
     /// How many events match, of how many, and their span.
     pub fn count(&self, query: &Query) -> Result<SearchCount> {
-        let total: i64 = self
-            .conn
-            .query_row("SELECT count(*) FROM event", [], |r| r.get(0))?;
+        let total: i64 = self.conn.query_row("SELECT count(*) FROM event", [], |r| r.get(0))?;
         let p = plan(query);
         let (matching, first, last) = if p.where_.is_empty() {
-            let first: Option<i64> = self
-                .conn
-                .query_row("SELECT id FROM event ORDER BY id LIMIT 1", [], |r| r.get(0))
-                .optional()?;
-            let last: Option<i64> = self
-                .conn
-                .query_row("SELECT id FROM event ORDER BY id DESC LIMIT 1", [], |r| {
-                    r.get(0)
-                })
-                .optional()?;
+            let first: Option<i64> =
+                self.conn.query_row("SELECT id FROM event ORDER BY id LIMIT 1", [], |r| r.get(0)).optional()?;
+            let last: Option<i64> =
+                self.conn.query_row("SELECT id FROM event ORDER BY id DESC LIMIT 1", [], |r| r.get(0)).optional()?;
             (total, first, last)
         } else {
             let sql = format!(
@@ -143,9 +125,7 @@ impl CaseReader {
             );
             self.conn
                 .prepare_cached(&sql)?
-                .query_row(params_from_iter(p.params.iter()), |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?))
-                })
+                .query_row(params_from_iter(p.params.iter()), |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
                 .map_err(fts_error)?
         };
         Ok(SearchCount {
@@ -157,40 +137,17 @@ impl CaseReader {
     }
 
     /// One page of matching events in time order, after `cursor` (exclusive).
-    pub fn page(
-        &self,
-        query: &Query,
-        sort: SortOrder,
-        after: Option<&str>,
-        limit: usize,
-    ) -> Result<Page> {
+    pub fn page(&self, query: &Query, sort: SortOrder, after: Option<&str>, limit: usize) -> Result<Page> {
         let limit = limit.clamp(1, MAX_PAGE);
         let mut p = plan(query);
         if let Some(cursor) = after {
             let id = parse_cursor(cursor)?;
-            p.where_.push(format!(
-                "{} {} ?",
-                p.id_col,
-                if sort == SortOrder::Asc { ">" } else { "<" }
-            ));
+            p.where_.push(format!("{} {} ?", p.id_col, if sort == SortOrder::Asc { ">" } else { "<" }));
             p.params.push(SqlValue::Integer(id));
         }
-        let where_ = if p.where_.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", p.where_.join(" AND "))
-        };
-        let dir = if sort == SortOrder::Asc {
-            "ASC"
-        } else {
-            "DESC"
-        };
-        let sql = format!(
-            "SELECT {COLS} FROM {} {where_} ORDER BY {} {dir} LIMIT {}",
-            p.sql_from,
-            p.id_col,
-            limit + 1
-        );
+        let where_ = if p.where_.is_empty() { String::new() } else { format!("WHERE {}", p.where_.join(" AND ")) };
+        let dir = if sort == SortOrder::Asc { "ASC" } else { "DESC" };
+        let sql = format!("SELECT {COLS} FROM {} {where_} ORDER BY {} {dir} LIMIT {}", p.sql_from, p.id_col, limit + 1);
         let mut st = self.conn.prepare_cached(&sql)?;
         let mut rows: Vec<EventRow> = st
             .query_map(params_from_iter(p.params.iter()), row_to_event)
@@ -207,11 +164,7 @@ impl CaseReader {
     }
 
     /// Calls `f` for every matching event in time order, in pages (for export).
-    pub fn for_each_event(
-        &self,
-        query: &Query,
-        f: &mut dyn FnMut(&EventRow) -> Result<()>,
-    ) -> Result<u64> {
+    pub fn for_each_event(&self, query: &Query, f: &mut dyn FnMut(&EventRow) -> Result<()>) -> Result<u64> {
         let mut after: Option<String> = None;
         let mut n = 0;
         loop {
@@ -231,11 +184,7 @@ impl CaseReader {
         if let Some(d) = self.dicts.borrow().get(&id) {
             return Ok(d.clone());
         }
-        let d: Vec<u8> =
-            self.conn
-                .query_row("SELECT dict FROM raw_dict WHERE id = ?1", [id], |r| {
-                    r.get(0)
-                })?;
+        let d: Vec<u8> = self.conn.query_row("SELECT dict FROM raw_dict WHERE id = ?1", [id], |r| r.get(0))?;
         let d = Arc::new(d);
         self.dicts.borrow_mut().insert(id, d.clone());
         Ok(d)
@@ -250,18 +199,10 @@ impl CaseReader {
         dict_id: Option<i64>,
     ) -> Result<Vec<u8>, String> {
         let dict = match dict_id {
-            Some(id) => Some(
-                self.dict(id)
-                    .map_err(|e| format!("its compression dictionary is missing ({e})"))?,
-            ),
+            Some(id) => Some(self.dict(id).map_err(|e| format!("its compression dictionary is missing ({e})"))?),
             None => None,
         };
-        raw::decode(
-            codec,
-            data,
-            usize::try_from(size).unwrap_or(0),
-            dict.as_deref().map(Vec::as_slice),
-        )
+        raw::decode(codec, data, usize::try_from(size).unwrap_or(0), dict.as_deref().map(Vec::as_slice))
     }
 
     /// One event with its normalized fields and every raw occurrence.
@@ -269,15 +210,11 @@ impl CaseReader {
         let not_found = || {
             Error::new(
                 ErrorCode::EventNotFound,
-                format!(
-                    "There is no event {id} in this case. It may have been rebuilt; search again."
-                ),
+                format!("There is no event {id} in this case. It may have been rebuilt; search again."),
             )
         };
         let id: i64 = id.parse().map_err(|_| not_found())?;
-        let sql = format!(
-            "SELECT {COLS}, e.record_key, e.message_ids, e.details FROM event e WHERE e.id = ?1"
-        );
+        let sql = format!("SELECT {COLS}, e.record_key, e.message_ids, e.details FROM event e WHERE e.id = ?1");
         let found = self
             .conn
             .query_row(&sql, [id], |r| {
@@ -366,8 +303,7 @@ impl CaseReader {
                     (text, verbatim)
                 }
                 Err(e) => {
-                    let msg =
-                        format!("The stored record is damaged: it {e}. Run Verify on this case.");
+                    let msg = format!("The stored record is damaged: it {e}. Run Verify on this case.");
                     (msg.clone(), msg)
                 }
             };
@@ -386,9 +322,7 @@ impl CaseReader {
         Ok(EventDetail {
             event,
             record_key,
-            internet_message_ids: msgids
-                .map(|m| m.split(' ').map(str::to_owned).collect())
-                .unwrap_or_default(),
+            internet_message_ids: msgids.map(|m| m.split(' ').map(str::to_owned).collect()).unwrap_or_default(),
             details,
             raw,
         })

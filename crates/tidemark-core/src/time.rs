@@ -85,11 +85,7 @@ pub fn parse_utc_ms(s: &str) -> Option<i64> {
         return parse_date_only(s);
     }
     let (y, mo, d) = (digits(&b[0..4])?, digits(&b[5..7])?, digits(&b[8..10])?);
-    let (h, mi, sec) = (
-        digits(&b[11..13])?,
-        digits(&b[14..16])?,
-        digits(&b[17..19])?,
-    );
+    let (h, mi, sec) = (digits(&b[11..13])?, digits(&b[14..16])?, digits(&b[17..19])?);
     let mut rest = &b[19..];
     let mut millis: u32 = 0;
     if let Some((&b'.', frac)) = rest.split_first() {
@@ -107,8 +103,7 @@ pub fn parse_utc_ms(s: &str) -> Option<i64> {
     }
     let offset_min: i64 = match rest {
         [] | [b'Z'] | [b'z'] => 0,
-        [sign @ (b'+' | b'-'), hh1, hh2, b':', mm1, mm2]
-        | [sign @ (b'+' | b'-'), hh1, hh2, mm1, mm2] => {
+        [sign @ (b'+' | b'-'), hh1, hh2, b':', mm1, mm2] | [sign @ (b'+' | b'-'), hh1, hh2, mm1, mm2] => {
             let hh = i64::from(digits(&[*hh1, *hh2])?);
             let mm = i64::from(digits(&[*mm1, *mm2])?);
             let v = hh * 60 + mm;
@@ -141,9 +136,7 @@ pub fn parse_user_time(s: &str) -> Option<i64> {
             return Some(t.and_utc().timestamp_millis());
         }
     }
-    DateTime::parse_from_rfc3339(s)
-        .ok()
-        .map(|t| t.timestamp_millis())
+    DateTime::parse_from_rfc3339(s).ok().map(|t| t.timestamp_millis())
 }
 
 #[cfg(test)]
@@ -153,18 +146,9 @@ mod tests {
     #[test]
     fn parses_ual_creation_time_as_utc() {
         assert_eq!(parse_utc_ms("2015-06-29T20:03:19"), Some(1_435_608_199_000));
-        assert_eq!(
-            parse_utc_ms("2015-06-29T20:03:19Z"),
-            Some(1_435_608_199_000)
-        );
-        assert_eq!(
-            parse_utc_ms("2015-06-29T20:03:19.1234567Z"),
-            Some(1_435_608_199_123)
-        );
-        assert_eq!(
-            parse_utc_ms("2015-06-29T22:03:19+02:00"),
-            Some(1_435_608_199_000)
-        );
+        assert_eq!(parse_utc_ms("2015-06-29T20:03:19Z"), Some(1_435_608_199_000));
+        assert_eq!(parse_utc_ms("2015-06-29T20:03:19.1234567Z"), Some(1_435_608_199_123));
+        assert_eq!(parse_utc_ms("2015-06-29T22:03:19+02:00"), Some(1_435_608_199_000));
         assert_eq!(parse_utc_ms("2015-06-29 20:03:19"), Some(1_435_608_199_000));
         assert_eq!(parse_utc_ms("29/06/2015 20:03"), None);
         assert_eq!(parse_utc_ms("2015-02-30T00:00:00"), None);

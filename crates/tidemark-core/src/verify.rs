@@ -44,9 +44,7 @@ impl VerifyReport {
 impl CaseReader {
     /// Re-reads every raw record, recomputes its SHA-256 and compares; checks the case-log chain.
     pub fn verify(&self, progress: &mut dyn FnMut(u64, u64)) -> Result<VerifyReport> {
-        let total: i64 = self
-            .conn
-            .query_row("SELECT count(*) FROM raw_record", [], |r| r.get(0))?;
+        let total: i64 = self.conn.query_row("SELECT count(*) FROM raw_record", [], |r| r.get(0))?;
         let total = u64::try_from(total).unwrap_or(0);
         let mut st = self.conn.prepare(
             "SELECT r.id, r.acquisition_id, f.path, r.line, r.byte_offset, r.url, r.page, r.sha256, r.size, r.codec, \
@@ -63,11 +61,9 @@ impl CaseReader {
             let data = r.get_ref(11)?.as_blob().unwrap_or_default();
             let problem = match self.decode_raw(r.get(9)?, data, size, r.get(10)?) {
                 Err(e) => Some(format!("the stored bytes {e}")),
-                Ok(bytes) if bytes.len() as i64 != size => Some(format!(
-                    "size is {} bytes, {} were received",
-                    bytes.len(),
-                    size
-                )),
+                Ok(bytes) if bytes.len() as i64 != size => {
+                    Some(format!("size is {} bytes, {} were received", bytes.len(), size))
+                }
                 Ok(bytes) if Sha256::digest(&bytes).as_slice() != sha.as_slice() => Some(format!(
                     "SHA-256 is {}, but {} was recorded when it was received",
                     hex::encode(Sha256::digest(&bytes)),
@@ -81,13 +77,7 @@ impl CaseReader {
                 issues.push(RawIssue {
                     raw_id: id,
                     acquisition_id: acq,
-                    locator: locator(
-                        path.as_deref(),
-                        r.get(3)?,
-                        r.get(4)?,
-                        url.as_deref(),
-                        r.get(6)?,
-                    ),
+                    locator: locator(path.as_deref(), r.get(3)?, r.get(4)?, url.as_deref(), r.get(6)?),
                     problem,
                 });
             }
@@ -97,9 +87,7 @@ impl CaseReader {
             }
         }
         progress(checked, total);
-        let log_checked: i64 = self
-            .conn
-            .query_row("SELECT count(*) FROM case_log", [], |r| r.get(0))?;
+        let log_checked: i64 = self.conn.query_row("SELECT count(*) FROM case_log", [], |r| r.get(0))?;
         Ok(VerifyReport {
             raw_checked: checked,
             raw_issues: issues,

@@ -76,11 +76,7 @@ pub(crate) fn append(
     sha256: Option<&[u8]>,
 ) -> Result<()> {
     let prev: Vec<u8> = conn
-        .query_row(
-            "SELECT entry_hash FROM case_log ORDER BY id DESC LIMIT 1",
-            [],
-            |r| r.get(0),
-        )
+        .query_row("SELECT entry_hash FROM case_log ORDER BY id DESC LIMIT 1", [], |r| r.get(0))
         .unwrap_or_else(|_| vec![0u8; 32]);
     let details = details.to_string();
     let hash = entry_hash(&prev, time_ms, operator, action, summary, &details, sha256);
@@ -92,17 +88,7 @@ pub(crate) fn append(
     Ok(())
 }
 
-type Row = (
-    i64,
-    i64,
-    String,
-    String,
-    String,
-    String,
-    Option<Vec<u8>>,
-    Vec<u8>,
-    Vec<u8>,
-);
+type Row = (i64, i64, String, String, String, String, Option<Vec<u8>>, Vec<u8>, Vec<u8>);
 
 fn rows(conn: &Connection) -> Result<Vec<Row>> {
     let mut st = conn.prepare(
@@ -110,17 +96,7 @@ fn rows(conn: &Connection) -> Result<Vec<Row>> {
     )?;
     let rows = st
         .query_map([], |r| {
-            Ok((
-                r.get(0)?,
-                r.get(1)?,
-                r.get(2)?,
-                r.get(3)?,
-                r.get(4)?,
-                r.get(5)?,
-                r.get(6)?,
-                r.get(7)?,
-                r.get(8)?,
-            ))
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?, r.get(5)?, r.get(6)?, r.get(7)?, r.get(8)?))
         })?
         .collect::<rusqlite::Result<_>>()?;
     Ok(rows)
@@ -129,19 +105,16 @@ fn rows(conn: &Connection) -> Result<Vec<Row>> {
 pub(crate) fn entries(conn: &Connection) -> Result<Vec<LogEntry>> {
     Ok(rows(conn)?
         .into_iter()
-        .map(
-            |(id, t, operator, action, summary, details, sha, _, hash)| LogEntry {
-                id,
-                time: iso_ms(t),
-                operator,
-                action,
-                summary,
-                details: serde_json::from_str(&details)
-                    .unwrap_or(serde_json::Value::String(details)),
-                sha256: sha.map(hex::encode),
-                entry_hash: hex::encode(hash),
-            },
-        )
+        .map(|(id, t, operator, action, summary, details, sha, _, hash)| LogEntry {
+            id,
+            time: iso_ms(t),
+            operator,
+            action,
+            summary,
+            details: serde_json::from_str(&details).unwrap_or(serde_json::Value::String(details)),
+            sha256: sha.map(hex::encode),
+            entry_hash: hex::encode(hash),
+        })
         .collect())
 }
 
@@ -152,24 +125,12 @@ pub(crate) fn verify(conn: &Connection) -> Result<Vec<LogIssue>> {
         if stored_prev != prev {
             issues.push(LogIssue {
                 id,
-                problem: "does not follow the entry before it (an entry was removed or changed)"
-                    .into(),
+                problem: "does not follow the entry before it (an entry was removed or changed)".into(),
             });
         }
-        let expect = entry_hash(
-            &stored_prev,
-            t,
-            &operator,
-            &action,
-            &summary,
-            &details,
-            sha.as_deref(),
-        );
+        let expect = entry_hash(&stored_prev, t, &operator, &action, &summary, &details, sha.as_deref());
         if expect != stored_hash {
-            issues.push(LogIssue {
-                id,
-                problem: "its content does not match its hash (the entry was edited)".into(),
-            });
+            issues.push(LogIssue { id, problem: "its content does not match its hash (the entry was edited)".into() });
         }
         prev = stored_hash;
     }

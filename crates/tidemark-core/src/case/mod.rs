@@ -34,9 +34,7 @@ pub const CASE_EXTENSION: &str = "tidemark";
 
 /// Who is doing something, for the case log: the OS user, or what the caller says.
 pub fn default_operator() -> String {
-    std::env::var("USER")
-        .or_else(|_| std::env::var("USERNAME"))
-        .unwrap_or_else(|_| "unknown".to_owned())
+    std::env::var("USER").or_else(|_| std::env::var("USERNAME")).unwrap_or_else(|_| "unknown".to_owned())
 }
 
 fn apply_pragmas(conn: &Connection) -> Result<()> {
@@ -56,22 +54,13 @@ fn open_existing(path: &Path) -> Result<Connection> {
     if !path.exists() {
         return Err(Error::new(
             ErrorCode::CaseNotFound,
-            format!(
-                "There is no case file at {}. Check the path, or create a new case.",
-                path.display()
-            ),
+            format!("There is no case file at {}. Check the path, or create a new case.", path.display()),
         ));
     }
-    let conn = Connection::open_with_flags(
-        path,
-        OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX,
-    )
-    .map_err(|e| {
-        Error::new(
-            ErrorCode::CaseNotACase,
-            format!("Could not open {} as a case file.", path.display()),
-        )
-        .with_detail(e.to_string())
+    let conn = Connection::open_with_flags(path, OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX)
+        .map_err(|e| {
+        Error::new(ErrorCode::CaseNotACase, format!("Could not open {} as a case file.", path.display()))
+            .with_detail(e.to_string())
     })?;
     schema::check_identity(&conn, path)?;
     Ok(conn)
@@ -92,46 +81,29 @@ impl CaseWriter {
         if path.exists() {
             return Err(Error::new(
                 ErrorCode::CaseExists,
-                format!(
-                    "{} already exists. Choose another file name, or open the existing case.",
-                    path.display()
-                ),
+                format!("{} already exists. Choose another file name, or open the existing case.", path.display()),
             ));
         }
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             if !dir.is_dir() {
                 return Err(Error::new(
                     ErrorCode::Io,
-                    format!(
-                        "The folder {} does not exist. Create it first or choose another place.",
-                        dir.display()
-                    ),
+                    format!("The folder {} does not exist. Create it first or choose another place.", dir.display()),
                 ));
             }
         }
         let name = name.trim();
         if name.is_empty() {
-            return Err(Error::new(
-                ErrorCode::CaseNotACase,
-                "A case needs a name. Type one and try again.",
-            ));
+            return Err(Error::new(ErrorCode::CaseNotACase, "A case needs a name. Type one and try again."));
         }
         let conn = Connection::open(path).map_err(|e| {
-            Error::new(
-                ErrorCode::Io,
-                format!("Could not create the case file {}.", path.display()),
-            )
-            .with_detail(e.to_string())
+            Error::new(ErrorCode::Io, format!("Could not create the case file {}.", path.display()))
+                .with_detail(e.to_string())
         })?;
         // Must precede the first table: 16 KiB pages measured fastest for bulk import.
         conn.pragma_update(None, "page_size", 16_384)?;
         apply_pragmas(&conn)?;
-        let mut writer = Self {
-            conn,
-            path: path.to_path_buf(),
-            clock,
-            operator: operator.to_owned(),
-        };
+        let mut writer = Self { conn, path: path.to_path_buf(), clock, operator: operator.to_owned() };
         let now = writer.clock.now_ms();
         let case_id = {
             let mut h = Sha256::new();
@@ -167,12 +139,7 @@ impl CaseWriter {
     pub fn open(path: &Path, clock: Arc<dyn Clock>, operator: &str) -> Result<Self> {
         let conn = open_existing(path)?;
         apply_pragmas(&conn)?;
-        let mut writer = Self {
-            conn,
-            path: path.to_path_buf(),
-            clock,
-            operator: operator.to_owned(),
-        };
+        let mut writer = Self { conn, path: path.to_path_buf(), clock, operator: operator.to_owned() };
         let from = schema::version(&writer.conn)?;
         if from < SCHEMA_VERSION {
             let now = writer.clock.now_ms();
@@ -227,10 +194,7 @@ impl CaseWriter {
         }
         let now = self.clock.now_ms();
         let tx = self.conn.transaction()?;
-        tx.execute(
-            "UPDATE case_meta SET value = ?1 WHERE key = 'display_time_zone'",
-            [zone],
-        )?;
+        tx.execute("UPDATE case_meta SET value = ?1 WHERE key = 'display_time_zone'", [zone])?;
         log::append(
             &tx,
             now,
@@ -269,11 +233,7 @@ impl CaseReader {
             ));
         }
         conn.pragma_update(None, "query_only", "ON")?;
-        Ok(Self {
-            conn,
-            path: path.to_path_buf(),
-            dicts: Default::default(),
-        })
+        Ok(Self { conn, path: path.to_path_buf(), dicts: Default::default() })
     }
 
     /// The case file path.
@@ -283,12 +243,7 @@ impl CaseReader {
 
     /// A value from the case metadata.
     pub fn meta(&self, key: &str) -> Result<Option<String>> {
-        Ok(self
-            .conn
-            .query_row("SELECT value FROM case_meta WHERE key = ?1", [key], |r| {
-                r.get(0)
-            })
-            .optional()?)
+        Ok(self.conn.query_row("SELECT value FROM case_meta WHERE key = ?1", [key], |r| r.get(0)).optional()?)
     }
 
     /// The case at a glance: name, counts, span, acquisitions.
@@ -326,9 +281,9 @@ impl CaseReader {
 
     /// Every acquisition, oldest first, with its files.
     pub fn acquisitions(&self) -> Result<Vec<Acquisition>> {
-        let mut files_st = self
-            .conn
-            .prepare_cached("SELECT path, size, sha256, format FROM acquired_file WHERE acquisition_id = ?1 ORDER BY id")?;
+        let mut files_st = self.conn.prepare_cached(
+            "SELECT path, size, sha256, format FROM acquired_file WHERE acquisition_id = ?1 ORDER BY id",
+        )?;
         let mut st = self.conn.prepare_cached(
             "SELECT id, kind, source, parameters, operator, tool_version, started_ms, finished_ms, status, \
                     records_read, events_new, duplicates, malformed FROM acquisition ORDER BY id",

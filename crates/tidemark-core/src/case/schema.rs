@@ -21,29 +21,19 @@ pub(crate) fn version(conn: &Connection) -> Result<u32> {
 
 /// Refuses files that are not Tidemark cases, and cases from a newer Tidemark.
 pub(crate) fn check_identity(conn: &Connection, path: &Path) -> Result<()> {
-    let app_id: i32 = conn
-        .pragma_query_value(None, "application_id", |r| r.get(0))
-        .map_err(|e| {
-            Error::new(
-                ErrorCode::CaseNotACase,
-                format!(
-                    "{} is not a Tidemark case file, or it is damaged. Open a .tidemark file.",
-                    path.display()
-                ),
-            )
-            .with_detail(e.to_string())
-        })?;
+    let app_id: i32 = conn.pragma_query_value(None, "application_id", |r| r.get(0)).map_err(|e| {
+        Error::new(
+            ErrorCode::CaseNotACase,
+            format!("{} is not a Tidemark case file, or it is damaged. Open a .tidemark file.", path.display()),
+        )
+        .with_detail(e.to_string())
+    })?;
     if app_id != APPLICATION_ID {
         return Err(Error::new(
             ErrorCode::CaseNotACase,
-            format!(
-                "{} is not a Tidemark case file. Open a .tidemark file made by Tidemark.",
-                path.display()
-            ),
+            format!("{} is not a Tidemark case file. Open a .tidemark file made by Tidemark.", path.display()),
         )
-        .with_detail(format!(
-            "application_id is {app_id:#x}, expected {APPLICATION_ID:#x}"
-        )));
+        .with_detail(format!("application_id is {app_id:#x}, expected {APPLICATION_ID:#x}")));
     }
     let v = version(conn)?;
     if v > SCHEMA_VERSION {
@@ -63,8 +53,7 @@ pub(crate) fn migrate(conn: &Connection) -> Result<()> {
     let current = version(conn)?;
     for (n, sql) in MIGRATIONS {
         if *n > current {
-            conn.execute_batch(sql)
-                .map_err(|e| Error::internal(format!("migration {n} failed: {e}")))?;
+            conn.execute_batch(sql).map_err(|e| Error::internal(format!("migration {n} failed: {e}")))?;
             conn.pragma_update(None, "user_version", n)?;
         }
     }

@@ -62,18 +62,12 @@ impl FormatRegistry {
 
     /// The first format that recognises these bytes.
     pub fn detect(&self, head: &[u8]) -> Option<&dyn Format> {
-        self.formats
-            .iter()
-            .find(|f| f.sniff(head))
-            .map(AsRef::as_ref)
+        self.formats.iter().find(|f| f.sniff(head)).map(AsRef::as_ref)
     }
 
     /// A format by id.
     pub fn get(&self, id: &str) -> Option<&dyn Format> {
-        self.formats
-            .iter()
-            .find(|f| f.id() == id)
-            .map(AsRef::as_ref)
+        self.formats.iter().find(|f| f.id() == id).map(AsRef::as_ref)
     }
 
     /// Every registered format.

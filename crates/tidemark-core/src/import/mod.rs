@@ -62,11 +62,7 @@ struct Prepared {
 }
 
 enum Message {
-    Batch {
-        file: usize,
-        dict: Option<Vec<u8>>,
-        records: Vec<Prepared>,
-    },
+    Batch { file: usize, dict: Option<Vec<u8>>, records: Vec<Prepared> },
     Failed(Error),
 }
 
@@ -74,18 +70,12 @@ enum Message {
 fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
     let mut out = Vec::new();
     for p in paths {
-        let meta = std::fs::metadata(p)
-            .map_err(|e| Error::io("read", p, &e).with_code(ErrorCode::ImportUnreadable))?;
+        let meta = std::fs::metadata(p).map_err(|e| Error::io("read", p, &e).with_code(ErrorCode::ImportUnreadable))?;
         if meta.is_dir() {
             let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
-                .map_err(|e| {
-                    Error::io("list the folder", p, &e).with_code(ErrorCode::ImportUnreadable)
-                })?
+                .map_err(|e| Error::io("list the folder", p, &e).with_code(ErrorCode::ImportUnreadable))?
                 .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| {
-                    !p.file_name()
-                        .is_some_and(|n| n.to_string_lossy().starts_with('.'))
-                })
+                .filter(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
                 .collect();
             entries.sort();
             out.extend(expand(&entries)?);
@@ -98,8 +88,7 @@ fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
 
 /// Hashes a file and reads its head for format detection.
 fn inspect(path: &Path) -> Result<(u64, Vec<u8>, Vec<u8>)> {
-    let unreadable =
-        |e: &std::io::Error| Error::io("read", path, e).with_code(ErrorCode::ImportUnreadable);
+    let unreadable = |e: &std::io::Error| Error::io("read", path, e).with_code(ErrorCode::ImportUnreadable);
     let mut f = File::open(path).map_err(|e| unreadable(&e))?;
     let mut h = Sha256::new();
     let mut head = Vec::new();
@@ -169,19 +158,12 @@ fn produce(inputs: &[Input<'_>], tx: &crossbeam_channel::Sender<Message>, bytes:
         let file = match File::open(&input.path) {
             Ok(f) => f,
             Err(e) => {
-                let _ = tx.send(Message::Failed(
-                    Error::io("read", &input.path, &e).with_code(ErrorCode::ImportUnreadable),
-                ));
+                let _ =
+                    tx.send(Message::Failed(Error::io("read", &input.path, &e).with_code(ErrorCode::ImportUnreadable)));
                 return;
             }
         };
-        let reader = BufReader::with_capacity(
-            4 << 20,
-            CountingReader {
-                inner: file,
-                counter: bytes.clone(),
-            },
-        );
+        let reader = BufReader::with_capacity(4 << 20, CountingReader { inner: file, counter: bytes.clone() });
         let mut units = input.format.split(Box::new(reader));
         let mut encoder: Option<Encoder> = None;
         let mut pending: Vec<RawUnit> = Vec::with_capacity(BATCH);
@@ -193,8 +175,7 @@ fn produce(inputs: &[Input<'_>], tx: &crossbeam_channel::Sender<Message>, bytes:
                     Ok(u) => pending.push(u),
                     Err(e) => {
                         let _ = tx.send(Message::Failed(
-                            Error::io("read", &input.path, &e)
-                                .with_code(ErrorCode::ImportUnreadable),
+                            Error::io("read", &input.path, &e).with_code(ErrorCode::ImportUnreadable),
                         ));
                         return;
                     }
@@ -206,11 +187,7 @@ fn produce(inputs: &[Input<'_>], tx: &crossbeam_channel::Sender<Message>, bytes:
             }
             let mut dict = None;
             if encoder.is_none() {
-                let samples: Vec<&[u8]> = pending
-                    .iter()
-                    .take(4096)
-                    .map(|u| u.bytes.as_slice())
-                    .collect();
+                let samples: Vec<&[u8]> = pending.iter().take(4096).map(|u| u.bytes.as_slice()).collect();
                 dict = raw::train(&samples);
                 match Encoder::new(dict.as_deref()) {
                     Ok(e) => encoder = Some(e),
@@ -221,18 +198,8 @@ fn produce(inputs: &[Input<'_>], tx: &crossbeam_channel::Sender<Message>, bytes:
                 }
             }
             let Some(enc) = encoder.as_mut() else { return };
-            let records: Vec<Prepared> = pending
-                .drain(..)
-                .map(|u| prepare(input.format, u, enc))
-                .collect();
-            if tx
-                .send(Message::Batch {
-                    file: i,
-                    dict,
-                    records,
-                })
-                .is_err()
-            {
+            let records: Vec<Prepared> = pending.drain(..).map(|u| prepare(input.format, u, enc)).collect();
+            if tx.send(Message::Batch { file: i, dict, records }).is_err() {
                 return; // the writer stopped; it reports why
             }
         }
@@ -262,22 +229,11 @@ impl CaseWriter {
         let started = Instant::now();
         let files = expand(paths)?;
         if files.is_empty() {
-            return Err(Error::new(
-                ErrorCode::ImportUnreadable,
-                "There is nothing to import: no files were given.",
-            ));
+            return Err(Error::new(ErrorCode::ImportUnreadable, "There is nothing to import: no files were given."));
         }
         let mut inputs = Vec::with_capacity(files.len());
-        let bytes_total: u64 = files
-            .iter()
-            .filter_map(|p| std::fs::metadata(p).ok())
-            .map(|m| m.len())
-            .sum();
-        let mut prog = ImportProgress {
-            files_total: files.len() as u32,
-            bytes_total,
-            ..Default::default()
-        };
+        let bytes_total: u64 = files.iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum();
+        let mut prog = ImportProgress { files_total: files.len() as u32, bytes_total, ..Default::default() };
         progress(&prog);
         for path in &files {
             let (size, sha256, head) = inspect(path)?;
@@ -292,13 +248,7 @@ impl CaseWriter {
                     ),
                 ));
             };
-            inputs.push(Input {
-                path: path.clone(),
-                display: path.display().to_string(),
-                size,
-                sha256,
-                format,
-            });
+            inputs.push(Input { path: path.clone(), display: path.display().to_string(), size, sha256, format });
         }
 
         let now = self.clock.now_ms();
@@ -329,12 +279,8 @@ impl CaseWriter {
             id
         };
         let file_ids: Vec<i64> = {
-            let mut st = self
-                .conn
-                .prepare("SELECT id FROM acquired_file WHERE acquisition_id = ?1 ORDER BY id")?;
-            let ids = st
-                .query_map([acquisition_id], |r| r.get(0))?
-                .collect::<rusqlite::Result<_>>()?;
+            let mut st = self.conn.prepare("SELECT id FROM acquired_file WHERE acquisition_id = ?1 ORDER BY id")?;
+            let ids = st.query_map([acquisition_id], |r| r.get(0))?.collect::<rusqlite::Result<_>>()?;
             ids
         };
 
@@ -383,7 +329,16 @@ impl CaseWriter {
         tx.execute(
             "UPDATE acquisition SET status = ?2, finished_ms = ?3, error = ?4, records_read = ?5, events_new = ?6, \
              duplicates = ?7, malformed = ?8 WHERE id = ?1",
-            params![acquisition_id, status, finished, error, counts.read, counts.new_events, counts.duplicates, counts.malformed],
+            params![
+                acquisition_id,
+                status,
+                finished,
+                error,
+                counts.read,
+                counts.new_events,
+                counts.duplicates,
+                counts.malformed
+            ],
         )?;
         crate::case::append_log(
             &tx,
@@ -397,11 +352,7 @@ impl CaseWriter {
                 counts.new_events,
                 counts.duplicates,
                 counts.malformed,
-                if status == "completed" {
-                    String::new()
-                } else {
-                    format!(" — {status}")
-                }
+                if status == "completed" { String::new() } else { format!(" — {status}") }
             ),
             &serde_json::json!({
                 "acquisition_id": acquisition_id,
@@ -456,19 +407,12 @@ impl CaseWriter {
         let mut next_seq: HashMap<i64, i64> = HashMap::new();
         let mut dict_ids: HashMap<usize, i64> = HashMap::new();
         let mut next_raw: i64 =
-            self.conn
-                .query_row("SELECT coalesce(max(id), 0) + 1 FROM raw_record", [], |r| {
-                    r.get(0)
-                })?;
+            self.conn.query_row("SELECT coalesce(max(id), 0) + 1 FROM raw_record", [], |r| r.get(0))?;
         let mut current_file = 0usize;
 
         for msg in rx {
             let (file, dict, records) = match msg {
-                Message::Batch {
-                    file,
-                    dict,
-                    records,
-                } => (file, dict, records),
+                Message::Batch { file, dict, records } => (file, dict, records),
                 Message::Failed(e) => return Err(e),
             };
             if file != current_file {
@@ -513,9 +457,7 @@ impl CaseWriter {
                                 Some(&s) => s,
                                 None if case_had_events => {
                                     let max: Option<i64> = tx
-                                        .prepare_cached(
-                                            "SELECT max(id) FROM event WHERE id BETWEEN ?1 AND ?2",
-                                        )?
+                                        .prepare_cached("SELECT max(id) FROM event WHERE id BETWEEN ?1 AND ?2")?
                                         .query_row([key_lower(ms), key_upper(ms)], |r| r.get(0))
                                         .optional()?
                                         .flatten();
@@ -524,9 +466,7 @@ impl CaseWriter {
                                 None => 0,
                             };
                             if seq > SEQ_MAX {
-                                return Err(Error::internal(format!(
-                                    "more than {SEQ_MAX} events in one millisecond"
-                                )));
+                                return Err(Error::internal(format!("more than {SEQ_MAX} events in one millisecond")));
                             }
                             next_seq.insert(ms, seq + 1);
                             let id = key_base(ms) | seq;
@@ -551,8 +491,7 @@ impl CaseWriter {
                      app_id, session_id, subject, folders, object, source) \
                      VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
                 )?;
-                let mut ins_msgid = tx
-                    .prepare_cached("INSERT INTO msgid_fts (rowid, message_ids) VALUES (?1, ?2)")?;
+                let mut ins_msgid = tx.prepare_cached("INSERT INTO msgid_fts (rowid, message_ids) VALUES (?1, ?2)")?;
                 for (id, raw_id, ev) in &new_events {
                     let folders = (!ev.folders.is_empty()).then(|| ev.folders.join("; "));
                     let msgids = (!ev.message_ids.is_empty()).then(|| ev.message_ids.join(" "));
@@ -648,14 +587,8 @@ mod tests {
 
     #[test]
     fn guid_keys_parse_and_other_keys_hash() {
-        assert_eq!(
-            key128("6a5cf5f1-b5b1-4868-2474-1e2b89d10afb"),
-            0x6a5cf5f1_b5b1_4868_2474_1e2b89d10afb
-        );
-        assert_eq!(
-            key128("6A5CF5F1-B5B1-4868-2474-1E2B89D10AFB"),
-            key128("6a5cf5f1-b5b1-4868-2474-1e2b89d10afb")
-        );
+        assert_eq!(key128("6a5cf5f1-b5b1-4868-2474-1e2b89d10afb"), 0x6a5cf5f1_b5b1_4868_2474_1e2b89d10afb);
+        assert_eq!(key128("6A5CF5F1-B5B1-4868-2474-1E2B89D10AFB"), key128("6a5cf5f1-b5b1-4868-2474-1e2b89d10afb"));
         assert_ne!(key128("abc"), key128("abd"));
         assert_eq!(key128("abc") & 1, 1);
     }

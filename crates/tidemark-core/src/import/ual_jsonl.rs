@@ -29,36 +29,23 @@ impl Format for UalJsonl {
 
     fn sniff(&self, head: &[u8]) -> bool {
         let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
-        let first = head
-            .iter()
-            .position(|b| !b.is_ascii_whitespace())
-            .map(|i| &head[i..])
-            .unwrap_or_default();
+        let first = head.iter().position(|b| !b.is_ascii_whitespace()).map(|i| &head[i..]).unwrap_or_default();
         if first.first() != Some(&b'{') {
             return false;
         }
         // The first line is one object (not a pretty-printed document) that names UAL fields.
-        let line_end = first
-            .iter()
-            .position(|&b| b == b'\n')
-            .unwrap_or(first.len());
+        let line_end = first.iter().position(|&b| b == b'\n').unwrap_or(first.len());
         let line = &first[..line_end];
         let has = |needle: &[u8]| line.windows(needle.len()).any(|w| w == needle);
         has(b"\"Operation\"") && (has(b"\"CreationTime\"") || has(b"\"Id\""))
     }
 
     fn split(&self, input: Box<dyn BufRead + Send>) -> Units {
-        Box::new(Lines {
-            input,
-            line: 0,
-            offset: 0,
-            done: false,
-        })
+        Box::new(Lines { input, line: 0, offset: 0, done: false })
     }
 
     fn normalize(&self, record: &[u8]) -> Result<NormalizedEvent, String> {
-        let value: serde_json::Value =
-            serde_json::from_slice(record).map_err(|e| format!("not valid JSON ({e})"))?;
+        let value: serde_json::Value = serde_json::from_slice(record).map_err(|e| format!("not valid JSON ({e})"))?;
         ual::normalize(&value, "ual-jsonl")
     }
 }
@@ -109,11 +96,7 @@ impl Iterator for Lines {
             if skip > 0 {
                 buf.drain(..skip);
             }
-            return Some(Ok(RawUnit {
-                bytes: buf,
-                line: self.line,
-                byte_offset: start + skip as u64,
-            }));
+            return Some(Ok(RawUnit { bytes: buf, line: self.line, byte_offset: start + skip as u64 }));
         }
     }
 }
@@ -125,10 +108,8 @@ mod tests {
     #[test]
     fn splits_lines_keeping_offsets_and_skipping_blanks() {
         let data = b"\xEF\xBB\xBF{\"a\":1}\r\n\n{\"b\":2}\n  \n{\"c\":3}".to_vec();
-        let units: Vec<RawUnit> = UalJsonl
-            .split(Box::new(std::io::Cursor::new(data)))
-            .collect::<Result<_, _>>()
-            .unwrap();
+        let units: Vec<RawUnit> =
+            UalJsonl.split(Box::new(std::io::Cursor::new(data))).collect::<Result<_, _>>().unwrap();
         assert_eq!(units.len(), 3);
         assert_eq!(units[0].bytes, b"{\"a\":1}");
         assert_eq!((units[0].line, units[0].byte_offset), (1, 3));
@@ -140,9 +121,7 @@ mod tests {
 
     #[test]
     fn sniffs_ual_lines_only() {
-        assert!(UalJsonl.sniff(
-            b"{\"CreationTime\":\"2022-05-07T12:55:53\",\"Id\":\"x\",\"Operation\":\"Send\"}\n"
-        ));
+        assert!(UalJsonl.sniff(b"{\"CreationTime\":\"2022-05-07T12:55:53\",\"Id\":\"x\",\"Operation\":\"Send\"}\n"));
         assert!(!UalJsonl.sniff(b"[{\"CreationTime\":\"x\",\"Operation\":\"y\"}]"));
         assert!(!UalJsonl.sniff(b"CreationDate,UserIds,Operations,AuditData\n"));
         assert!(!UalJsonl.sniff(b"{\n  \"CreationTime\": \"x\",\n  \"Operation\": \"y\"\n}"));

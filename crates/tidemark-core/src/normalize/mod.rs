@@ -173,9 +173,7 @@ pub fn client_family(
         || ua.contains("outlook-android")
     {
         "Outlook mobile"
-    } else if lower.starts_with("client=rest")
-        || app_id == Some("00000003-0000-0000-c000-000000000000")
-    {
+    } else if lower.starts_with("client=rest") || app_id == Some("00000003-0000-0000-c000-000000000000") {
         "REST/Graph"
     } else if lower.starts_with("client=webservices") || lower.contains("ews") {
         "EWS"
@@ -208,11 +206,7 @@ mod tests {
             ("10.11.12.13:12345", "10.11.12.13", Some(12345)),
             ("[10.11.12.13]:12345", "10.11.12.13", Some(12345)),
             ("::ffff:10.11.12.13", "::ffff:10.11.12.13", None),
-            (
-                "[::ffff:10.11.12.13]:12345",
-                "::ffff:10.11.12.13",
-                Some(12345),
-            ),
+            ("[::ffff:10.11.12.13]:12345", "::ffff:10.11.12.13", Some(12345)),
             ("2001:db8::abcd", "2001:db8::abcd", None),
             ("[2001:db8::abcd]:12345", "2001:db8::abcd", Some(12345)),
             ("[2001:db8::abcd]", "2001:db8::abcd", None),
@@ -227,30 +221,12 @@ mod tests {
 
     #[test]
     fn recognises_client_families() {
-        assert_eq!(
-            client_family(Some("Client=OWA;Action=ViaProxy"), None, None),
-            Some("OWA")
-        );
-        assert_eq!(
-            client_family(Some("Client=MSExchangeRPC"), None, None),
-            Some("Outlook desktop")
-        );
-        assert_eq!(
-            client_family(Some("Client=REST;Client=RESTSystem;;"), None, None),
-            Some("REST/Graph")
-        );
-        assert_eq!(
-            client_family(Some("Client=POP3/IMAP4;Protocol=IMAP4"), None, None),
-            Some("IMAP")
-        );
-        assert_eq!(
-            client_family(Some("Client=OutlookService;Outlook-iOS/2.0;"), None, None),
-            Some("Outlook mobile")
-        );
-        assert_eq!(
-            client_family(None, Some("Mozilla/5.0 (Windows NT 10.0)"), None),
-            Some("Browser")
-        );
+        assert_eq!(client_family(Some("Client=OWA;Action=ViaProxy"), None, None), Some("OWA"));
+        assert_eq!(client_family(Some("Client=MSExchangeRPC"), None, None), Some("Outlook desktop"));
+        assert_eq!(client_family(Some("Client=REST;Client=RESTSystem;;"), None, None), Some("REST/Graph"));
+        assert_eq!(client_family(Some("Client=POP3/IMAP4;Protocol=IMAP4"), None, None), Some("IMAP"));
+        assert_eq!(client_family(Some("Client=OutlookService;Outlook-iOS/2.0;"), None, None), Some("Outlook mobile"));
+        assert_eq!(client_family(None, Some("Mozilla/5.0 (Windows NT 10.0)"), None), Some("Browser"));
         assert_eq!(client_family(None, None, None), None);
     }
 }

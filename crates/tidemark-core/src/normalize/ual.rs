@@ -47,9 +47,7 @@ fn name_values(v: Option<&Value>) -> Vec<(String, String)> {
 }
 
 fn nv_get<'a>(list: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    list.iter()
-        .find(|(n, _)| n.eq_ignore_ascii_case(name))
-        .map(|(_, v)| v.as_str())
+    list.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
 }
 
 fn push_distinct(list: &mut Vec<String>, s: Option<String>) {
@@ -61,34 +59,25 @@ fn push_distinct(list: &mut Vec<String>, s: Option<String>) {
 }
 
 /// Maps an operation to Tidemark's action category. This table is the one place that decides.
-pub fn action_for(
-    operation: &str,
-    access_type: Option<&str>,
-    parameters: &[(String, String)],
-) -> Action {
+pub fn action_for(operation: &str, access_type: Option<&str>, parameters: &[(String, String)]) -> Action {
     let op = operation.trim_end_matches('.');
     match op {
-        "UserLoggedIn"
-        | "MailboxLogin"
-        | "PasswordLogonInitialAuthUsingPassword"
-        | "UserLoggedInWithPassword" => Action::Logon,
+        "UserLoggedIn" | "MailboxLogin" | "PasswordLogonInitialAuthUsingPassword" | "UserLoggedInWithPassword" => {
+            Action::Logon
+        }
         "UserLoginFailed" => Action::LogonFailed,
         "MailItemsAccessed" => match access_type {
             Some(t) if t.eq_ignore_ascii_case("sync") => Action::Sync,
             _ => Action::Read,
         },
         "MessageBind" => Action::Read,
-        "SearchQueryInitiatedExchange" | "SearchQueryInitiated" | "SearchQueryPerformed" => {
-            Action::Search
-        }
+        "SearchQueryInitiatedExchange" | "SearchQueryInitiated" | "SearchQueryPerformed" => Action::Search,
         "Send" | "SendAs" | "SendOnBehalf" => Action::Send,
         "MoveToDeletedItems" | "SoftDelete" | "HardDelete" => Action::Delete,
         "Move" | "Copy" => Action::Move,
         "AttachmentAccess" | "FileAccessed" | "FilePreviewed" => Action::Attachment,
-        "New-InboxRule" | "Set-InboxRule" | "Remove-InboxRule" | "Enable-InboxRule"
-        | "Disable-InboxRule" | "UpdateInboxRules" | "New-TransportRule" | "Set-TransportRule" => {
-            Action::Rule
-        }
+        "New-InboxRule" | "Set-InboxRule" | "Remove-InboxRule" | "Enable-InboxRule" | "Disable-InboxRule"
+        | "UpdateInboxRules" | "New-TransportRule" | "Set-TransportRule" => Action::Rule,
         "Set-Mailbox" => {
             let forwards = parameters.iter().any(|(n, _)| {
                 n.eq_ignore_ascii_case("ForwardingSmtpAddress")
@@ -112,15 +101,12 @@ pub fn action_for(
         | "RemoveFolderPermissions"
         | "Add-RecipientPermission"
         | "Remove-RecipientPermission" => Action::Permission,
-        "Consent to application"
-        | "Add delegated permission grant"
-        | "Add app role assignment grant to user" => Action::Consent,
+        "Consent to application" | "Add delegated permission grant" | "Add app role assignment grant to user" => {
+            Action::Consent
+        }
         _ if op.contains('-')
             && op.split('-').next().is_some_and(|verb| {
-                matches!(
-                    verb,
-                    "New" | "Set" | "Remove" | "Add" | "Enable" | "Disable" | "Install" | "Update"
-                )
+                matches!(verb, "New" | "Set" | "Remove" | "Add" | "Enable" | "Disable" | "Install" | "Update")
             }) =>
         {
             Action::Admin
@@ -134,11 +120,10 @@ pub fn normalize(value: &Value, source: &str) -> Result<NormalizedEvent, String>
     let Some(o) = value.as_object() else {
         return Err("not a Unified Audit Log record: expected a JSON object".to_owned());
     };
-    let operation =
-        text(get(o, "Operation")).ok_or("not a Unified Audit Log record: it has no Operation")?;
+    let operation = text(get(o, "Operation")).ok_or("not a Unified Audit Log record: it has no Operation")?;
     let time_raw = text(get(o, "CreationTime")).ok_or("the record has no CreationTime")?;
-    let time_ms = parse_utc_ms(&time_raw)
-        .ok_or_else(|| format!("CreationTime \"{time_raw}\" is not a date and time"))?;
+    let time_ms =
+        parse_utc_ms(&time_raw).ok_or_else(|| format!("CreationTime \"{time_raw}\" is not a date and time"))?;
 
     let mut details = Map::new();
     let op_props = name_values(get(o, "OperationProperties"));
@@ -149,15 +134,12 @@ pub fn normalize(value: &Value, source: &str) -> Result<NormalizedEvent, String>
 
     let record_key = match text(get(o, "Id")) {
         Some(id) => id,
-        None => {
-            return Err("the record has no Id, so it cannot be told apart from others".to_owned())
-        }
+        None => return Err("the record has no Id, so it cannot be told apart from others".to_owned()),
     };
 
     // Client address: ClientIP (may carry a port), else ClientIPAddress, else ActorIpAddress.
-    let ip_raw = text(get(o, "ClientIP"))
-        .or_else(|| text(get(o, "ClientIPAddress")))
-        .or_else(|| text(get(o, "ActorIpAddress")));
+    let ip_raw =
+        text(get(o, "ClientIP")).or_else(|| text(get(o, "ClientIPAddress"))).or_else(|| text(get(o, "ActorIpAddress")));
     let (client_ip, client_port) = match ip_raw.as_deref().and_then(split_ip) {
         Some((ip, port)) => (Some(ip), port),
         None => (None, None),
@@ -176,8 +158,7 @@ pub fn normalize(value: &Value, source: &str) -> Result<NormalizedEvent, String>
         .or_else(|| text(get(o, "ClientAppId")))
         .or_else(|| text(get(o, "ApplicationId")))
         .or_else(|| aac.and_then(|a| text(a.get("ClientAppId"))));
-    let client_app = client_family(client_info.as_deref(), ua_ext.as_deref(), app_id.as_deref())
-        .map(str::to_owned);
+    let client_app = client_family(client_info.as_deref(), ua_ext.as_deref(), app_id.as_deref()).map(str::to_owned);
     let device = name_values(get(o, "DeviceProperties"));
     let session_id = text(get(o, "SessionId"))
         .or_else(|| aac.and_then(|a| text(a.get("AADSessionId"))))
@@ -188,16 +169,15 @@ pub fn normalize(value: &Value, source: &str) -> Result<NormalizedEvent, String>
     let mut message_ids = Vec::new();
     let mut subject = None;
     let mut items = 0i64;
-    let mut note_item =
-        |item: &Map<String, Value>, folders: &mut Vec<String>, ids: &mut Vec<String>| {
-            if subject.is_none() {
-                subject = text(item.get("Subject"));
-            }
-            push_distinct(ids, text(item.get("InternetMessageId")));
-            if let Some(pf) = item.get("ParentFolder").and_then(Value::as_object) {
-                push_distinct(folders, text(pf.get("Path")));
-            }
-        };
+    let mut note_item = |item: &Map<String, Value>, folders: &mut Vec<String>, ids: &mut Vec<String>| {
+        if subject.is_none() {
+            subject = text(item.get("Subject"));
+        }
+        push_distinct(ids, text(item.get("InternetMessageId")));
+        if let Some(pf) = item.get("ParentFolder").and_then(Value::as_object) {
+            push_distinct(folders, text(pf.get("Path")));
+        }
+    };
     if let Some(item) = get(o, "Item").and_then(Value::as_object) {
         note_item(item, &mut folders, &mut message_ids);
         items += 1;
@@ -240,8 +220,7 @@ pub fn normalize(value: &Value, source: &str) -> Result<NormalizedEvent, String>
     .or((items > 0).then_some(items));
 
     // Mailbox: the owner for mailbox records; for admin cmdlets, the Identity they acted on.
-    let mailbox =
-        text(get(o, "MailboxOwnerUPN")).or_else(|| nv_get(&params, "Identity").map(str::to_owned));
+    let mailbox = text(get(o, "MailboxOwnerUPN")).or_else(|| nv_get(&params, "Identity").map(str::to_owned));
 
     if let Some(t) = access_type {
         details.insert("mail_access_type".into(), Value::String(t.to_owned()));
@@ -339,27 +318,14 @@ mod tests {
 
     #[test]
     fn classifies_forwarding_and_rules_and_refuses_records_without_operation() {
-        let fwd = [(
-            "ForwardingSmtpAddress".to_owned(),
-            "smtp:x@evil.example".to_owned(),
-        )];
+        let fwd = [("ForwardingSmtpAddress".to_owned(), "smtp:x@evil.example".to_owned())];
         assert_eq!(action_for("Set-Mailbox", None, &fwd), Action::Forwarding);
         assert_eq!(action_for("Set-Mailbox", None, &[]), Action::Admin);
         assert_eq!(action_for("New-InboxRule", None, &[]), Action::Rule);
-        assert_eq!(
-            action_for("MailItemsAccessed", Some("Sync"), &[]),
-            Action::Sync
-        );
-        assert_eq!(
-            action_for("Consent to application.", None, &[]),
-            Action::Consent
-        );
-        assert_eq!(
-            action_for("Set-AdminAuditLogConfig", None, &[]),
-            Action::Admin
-        );
-        let v: Value =
-            serde_json::from_str(r#"{"CreationTime":"2025-02-28T23:58:32","Id":"x"}"#).unwrap();
+        assert_eq!(action_for("MailItemsAccessed", Some("Sync"), &[]), Action::Sync);
+        assert_eq!(action_for("Consent to application.", None, &[]), Action::Consent);
+        assert_eq!(action_for("Set-AdminAuditLogConfig", None, &[]), Action::Admin);
+        let v: Value = serde_json::from_str(r#"{"CreationTime":"2025-02-28T23:58:32","Id":"x"}"#).unwrap();
         assert!(normalize(&v, "t").unwrap_err().contains("Operation"));
     }
 }

@@ -153,7 +153,8 @@ fn prepare(format: &dyn Format, unit: RawUnit, enc: &mut Encoder) -> Prepared {
 }
 
 /// Stage one: cut, hash, compress, normalize. Runs on its own thread.
-fn produce(inputs: &[Input<'_>], tx: &crossbeam_channel::Sender<Message>, bytes: &Arc<AtomicU64>) {
+fn produce(inputs: &[Input<'_>], tx: &crossbeam_channel::Sender<Message>, bytes: &Arc<AtomicU64>, busy: &AtomicU64) {
+    let mut t = Instant::now();
     for (i, input) in inputs.iter().enumerate() {
         let file = match File::open(&input.path) {
             Ok(f) => f,
@@ -199,9 +200,11 @@ fn produce(inputs: &[Input<'_>], tx: &crossbeam_channel::Sender<Message>, bytes:
             }
             let Some(enc) = encoder.as_mut() else { return };
             let records: Vec<Prepared> = pending.drain(..).map(|u| prepare(input.format, u, enc)).collect();
+            busy.fetch_add(t.elapsed().as_micros() as u64, Ordering::Relaxed);
             if tx.send(Message::Batch { file: i, dict, records }).is_err() {
                 return; // the writer stopped; it reports why
             }
+            t = Instant::now();
         }
     }
 }
@@ -213,6 +216,7 @@ struct Counts {
     duplicates: i64,
     malformed: i64,
     samples: Vec<Malformed>,
+    writer_busy_us: u64,
 }
 
 impl CaseWriter {
@@ -287,10 +291,12 @@ impl CaseWriter {
         let bytes = Arc::new(AtomicU64::new(0));
         let (tx, rx) = crossbeam_channel::bounded::<Message>(QUEUE);
         let mut counts = Counts::default();
+        let worker_busy = AtomicU64::new(0);
         let outcome = std::thread::scope(|s| {
             let producer_bytes = bytes.clone();
             let inputs_ref = &inputs;
-            s.spawn(move || produce(inputs_ref, &tx, &producer_bytes));
+            let busy = &worker_busy;
+            s.spawn(move || produce(inputs_ref, &tx, &producer_bytes, busy));
             let r = self.write_batches(
                 &rx,
                 acquisition_id,
@@ -305,6 +311,15 @@ impl CaseWriter {
             drop(rx); // unblocks the producer if the writer stopped early
             r
         });
+        if std::env::var_os("TIDEMARK_TRACE_IMPORT").is_some() {
+            // Where the time went, for scripts/bench: the busier stage is the bottleneck.
+            eprintln!(
+                "import stages: worker (split, hash, compress, normalize) busy {:.2} s, writer (SQLite) busy {:.2} s, wall {:.2} s",
+                worker_busy.load(Ordering::Relaxed) as f64 / 1e6,
+                counts.writer_busy_us as f64 / 1e6,
+                started.elapsed().as_secs_f64()
+            );
+        }
 
         let finished = self.clock.now_ms();
         let files_report: Vec<AcquiredFile> = inputs
@@ -415,6 +430,7 @@ impl CaseWriter {
                 Message::Batch { file, dict, records } => (file, dict, records),
                 Message::Failed(e) => return Err(e),
             };
+            let busy_since = Instant::now();
             if file != current_file {
                 prog.files_done = file as u32;
                 current_file = file;
@@ -570,6 +586,7 @@ impl CaseWriter {
                 params![acquisition_id, counts.read, counts.new_events, counts.duplicates, counts.malformed],
             )?;
             tx.commit()?;
+            counts.writer_busy_us += busy_since.elapsed().as_micros() as u64;
             prog.records = counts.read as u64;
             prog.bytes_done = bytes.load(Ordering::Relaxed);
             progress(prog);

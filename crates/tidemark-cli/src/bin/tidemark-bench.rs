@@ -1,0 +1,98 @@
+//! `tidemark-bench`: search latency on a real case file, for `scripts/bench`.
+//!
+//! Runs each query's first page (and a deep keyset page, and counts) many times and prints latency
+//! percentiles. Measures the engine as the app uses it, through `CaseReader`, not raw SQL.
+
+use std::time::Instant;
+
+use tidemark_core::model::SortOrder;
+use tidemark_core::{CaseReader, Query};
+
+fn percentile(sorted: &[f64], p: f64) -> f64 {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i.min(sorted.len() - 1)]
+}
+
+fn measure(name: &str, runs: usize, mut f: impl FnMut() -> usize) {
+    let mut times = Vec::with_capacity(runs);
+    let mut rows = 0;
+    for _ in 0..runs {
+        let t = Instant::now();
+        rows = f();
+        times.push(t.elapsed().as_secs_f64() * 1000.0);
+    }
+    times.sort_by(f64::total_cmp);
+    println!(
+        "{name:<58} rows {rows:>7}  p50 {:>8.3} ms  p95 {:>8.3} ms  p99 {:>8.3} ms  max {:>8.3} ms",
+        percentile(&times, 0.5),
+        percentile(&times, 0.95),
+        percentile(&times, 0.99),
+        times[times.len() - 1]
+    );
+}
+
+fn main() {
+    let mut args = std::env::args().skip(1);
+    let (Some(case), runs) = (args.next(), args.next().and_then(|r| r.parse().ok()).unwrap_or(50usize)) else {
+        eprintln!("usage: tidemark-bench CASE.tidemark [RUNS]");
+        std::process::exit(2);
+    };
+    let r = match CaseReader::open(std::path::Path::new(&case)) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("tidemark-bench: {}", e.message);
+            std::process::exit(3);
+        }
+    };
+    let total = r.count(&Query::all()).map(|c| c.matching).unwrap_or(0);
+    println!("case {case}: {total} events, {runs} runs per query (warm page cache)");
+    // A message id and an hour from the data itself, so the queries hit real values.
+    let sample = r.page(&Query::parse("op:MailItemsAccessed").unwrap(), SortOrder::Asc, None, 1).unwrap();
+    let msgid =
+        sample.rows.first().and_then(|e| r.event(&e.id).ok()).and_then(|d| d.internet_message_ids.first().cloned());
+    let mid_hour = sample.rows.first().map(|e| e.time[..13].to_owned());
+    let mut queries: Vec<String> = vec![
+        String::new(),
+        "mailitemsaccessed".into(),
+        "contoso".into(),
+        "op:MailItemsAccessed".into(),
+        "actor:adele".into(),
+        "onerror".into(),
+        "invo*".into(),
+        "action:rule".into(),
+        "\"new-inboxrule\" -ip:10.0.0.1".into(),
+    ];
+    if let Some(h) = &mid_hour {
+        queries.push(format!("mailitemsaccessed after:{h}:00 before:{h}:59"));
+    }
+    if let Some(m) = &msgid {
+        queries.push(format!("msgid:{m}"));
+    }
+    for text in &queries {
+        let q = Query::parse(text).expect("benchmark query parses");
+        let label = if text.is_empty() { "(everything)".to_owned() } else { text.clone() };
+        measure(&format!("first page (100, newest first) {label}"), runs, || {
+            r.page(&q, SortOrder::Desc, None, 100).map(|p| p.rows.len()).unwrap_or(0)
+        });
+    }
+    // A deep page: the 50th page of 100, reached by keyset, then timed on its own.
+    let q = Query::parse("mailitemsaccessed").unwrap();
+    let mut after = None;
+    for _ in 0..50 {
+        after = r.page(&q, SortOrder::Asc, after.as_deref(), 100).ok().and_then(|p| p.next);
+    }
+    measure("page 51 by keyset cursor: mailitemsaccessed", runs, || {
+        r.page(&q, SortOrder::Asc, after.as_deref(), 100).map(|p| p.rows.len()).unwrap_or(0)
+    });
+    for text in ["", "mailitemsaccessed", "actor:adele", "onerror"] {
+        let q = Query::parse(text).unwrap();
+        measure(&format!("count {}", if text.is_empty() { "(everything)" } else { text }), runs.min(10), || {
+            r.count(&q).map(|c| c.matching as usize).unwrap_or(0)
+        });
+    }
+    if let Some(first) = sample.rows.first() {
+        measure("event detail (raw records decompressed)", runs, || {
+            r.event(&first.id).map(|d| d.raw.len()).unwrap_or(0)
+        });
+    }
+}

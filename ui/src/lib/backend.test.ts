@@ -1,0 +1,62 @@
+import { describe, expect, it } from "vitest";
+import { toErrorBody } from "./backend";
+import { actionCategory, actionLabel } from "./actions";
+import { cellText, cellTitle } from "./columns";
+import type { EventRow } from "./bindings";
+
+describe("toErrorBody", () => {
+  it("passes ErrorBody through", () => {
+    expect(toErrorBody({ code: "case.newer_schema", message: "newer", detail: "v9" })).toEqual({
+      code: "case.newer_schema",
+      message: "newer",
+      detail: "v9",
+    });
+  });
+  it("maps unknown codes to internal but keeps the message", () => {
+    expect(toErrorBody({ code: "weird", message: "m", detail: null })).toEqual({ code: "internal", message: "m", detail: null });
+  });
+  it("wraps strings and errors", () => {
+    expect(toErrorBody("plain")).toMatchObject({ code: "internal", detail: "plain" });
+    expect(toErrorBody(new Error("x"))).toMatchObject({ code: "internal", detail: "x" });
+  });
+});
+
+describe("actions and cells", () => {
+  it("categorises actions, unknown ones as other", () => {
+    expect(actionCategory("logon-failed")).toBe("logon-failed");
+    expect(actionCategory("Rule")).toBe("rule");
+    expect(actionCategory("teleport")).toBe("other");
+    expect(actionLabel("teleport")).toBe("teleport");
+    expect(actionLabel("")).toBe("other");
+  });
+  it("renders cells as plain text", () => {
+    const r: EventRow = {
+      id: "18446744073709551615",
+      time: "2025-12-03T07:31:34.123Z",
+      time_ms: Date.UTC(2025, 11, 3, 7, 31, 34, 123),
+      source: "ual",
+      workload: "Exchange",
+      record_type: "ExchangeItem",
+      operation: "Send",
+      action: "send",
+      actor: "a@b.example",
+      mailbox: null,
+      client_ip: "2001:db8::1",
+      client_port: 443,
+      client_app: null,
+      user_agent: "Mozilla/5.0",
+      app_id: null,
+      session_id: null,
+      result: null,
+      subject: "<img src=x onerror=alert(1)>",
+      folders: null,
+      item_count: null,
+      object: null,
+    };
+    expect(cellText(r, "time")).toBe("2025-12-03 07:31:34.123");
+    expect(cellText(r, "subject")).toBe("<img src=x onerror=alert(1)>");
+    expect(cellText(r, "client")).toBe("Mozilla/5.0");
+    expect(cellText(r, "mailbox")).toBe("");
+    expect(cellTitle(r, "ip")).toBe("[2001:db8::1]:443");
+  });
+});

@@ -1,0 +1,174 @@
+// The only module that talks to Tauri. Everything goes through IPC (`invoke`), so tests mock it
+// with `mockIPC` from @tauri-apps/api/mocks. Every command rejects with an ErrorBody; anything
+// else that goes wrong (no Tauri at all, a plugin missing) is turned into one here.
+
+import { invoke } from "@tauri-apps/api/core";
+import { listen } from "@tauri-apps/api/event";
+import { getCurrentWebview } from "@tauri-apps/api/webview";
+import { open, save } from "@tauri-apps/plugin-dialog";
+import type {
+  AppInfo,
+  CaseSummary,
+  ErrorBody,
+  ErrorCode,
+  EventDetail,
+  ImportProgress,
+  ImportReport,
+  Page,
+  SearchCount,
+  SortOrder,
+} from "./bindings";
+
+const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
+  "case.not_found",
+  "case.not_a_case",
+  "case.newer_schema",
+  "case.exists",
+  "case.none_open",
+  "import.unreadable",
+  "import.unknown_format",
+  "query.invalid",
+  "event.not_found",
+  "export.failed",
+  "io",
+  "internal",
+]);
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null;
+}
+
+/** Turns whatever a rejected promise carried into an ErrorBody the UI can show. */
+export function toErrorBody(e: unknown): ErrorBody {
+  if (isRecord(e) && typeof e.code === "string" && typeof e.message === "string") {
+    return {
+      code: (KNOWN_CODES.has(e.code) ? e.code : "internal") as ErrorCode,
+      message: e.message,
+      detail: typeof e.detail === "string" ? e.detail : e.detail == null ? null : JSON.stringify(e.detail),
+    };
+  }
+  const text = e instanceof Error ? e.message : typeof e === "string" ? e : JSON.stringify(e);
+  if (typeof window !== "undefined" && !("__TAURI_INTERNALS__" in window)) {
+    return {
+      code: "internal",
+      message: "Tidemark's engine is not running. This page only works inside the Tidemark app.",
+      detail: text,
+    };
+  }
+  return { code: "internal", message: "Something went wrong inside Tidemark.", detail: text };
+}
+
+async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+  try {
+    return await invoke<T>(cmd, args);
+  } catch (e) {
+    throw toErrorBody(e);
+  }
+}
+
+export const appInfo = (): Promise<AppInfo> => call("app_info");
+export const caseCreate = (path: string, name: string): Promise<CaseSummary> => call("case_create", { path, name });
+export const caseOpen = (path: string): Promise<CaseSummary> => call("case_open", { path });
+export const caseSummary = (): Promise<CaseSummary> => call("case_summary");
+export const caseClose = (): Promise<null> => call("case_close");
+export const importFiles = (paths: string[]): Promise<ImportReport> => call("import_files", { paths });
+export const searchCount = (query: string): Promise<SearchCount> => call("search_count", { query });
+export const searchPage = (query: string, sort: SortOrder, after: string | null, limit: number): Promise<Page> =>
+  call("search_page", { query, sort, after, limit });
+export const eventDetail = (id: string): Promise<EventDetail> => call("event_detail", { id });
+
+export const CASE_EXTENSION = "tidemark";
+const CASE_FILTER = { name: "Tidemark case", extensions: [CASE_EXTENSION] };
+
+/** Save dialog for a new case file. Returns null when the user cancels. Adds ".tidemark" if missing. */
+export async function pickNewCasePath(suggestedName: string): Promise<string | null> {
+  const base = suggestedName.replace(/[\\/:*?"<>|\u0000-\u001f]+/g, " ").trim() || "case";
+  let path: string | null;
+  try {
+    path = await save({ title: "Save the new case as", filters: [CASE_FILTER], defaultPath: `${base}.${CASE_EXTENSION}` });
+  } catch (e) {
+    throw toErrorBody(e);
+  }
+  if (path === null || path === "") return null;
+  return path.toLowerCase().endsWith(`.${CASE_EXTENSION}`) ? path : `${path}.${CASE_EXTENSION}`;
+}
+
+/** Open dialog for an existing case file. */
+export async function pickCaseToOpen(): Promise<string | null> {
+  try {
+    const path = await open({ title: "Open a case", multiple: false, directory: false, filters: [CASE_FILTER] });
+    return typeof path === "string" && path !== "" ? path : null;
+  } catch (e) {
+    throw toErrorBody(e);
+  }
+}
+
+/** Open dialog for audit-log files to import (several at once). */
+export async function pickFilesToImport(): Promise<string[]> {
+  try {
+    const paths = await open({
+      title: "Choose audit log files to import",
+      multiple: true,
+      directory: false,
+      filters: [
+        { name: "Audit logs (JSONL)", extensions: ["jsonl", "ndjson", "json", "txt", "log"] },
+        { name: "All files", extensions: ["*"] },
+      ],
+    });
+    if (paths === null) return [];
+    return (Array.isArray(paths) ? paths : [paths]).filter((p): p is string => typeof p === "string" && p !== "");
+  } catch (e) {
+    throw toErrorBody(e);
+  }
+}
+
+export type Unlisten = () => void;
+
+function safeUnlisten(p: Promise<() => void | Promise<void>>): Unlisten {
+  let stopped = false;
+  let fn: (() => void | Promise<void>) | null = null;
+  p.then(
+    (f) => {
+      if (stopped) void Promise.resolve().then(f).catch(() => {});
+      else fn = f;
+    },
+    () => {},
+  );
+  return () => {
+    stopped = true;
+    if (fn) void Promise.resolve().then(fn).catch(() => {});
+  };
+}
+
+/** Subscribes to `import-progress`. Never throws; returns a no-op unsubscriber when events are unavailable. */
+export function onImportProgress(cb: (p: ImportProgress) => void): Unlisten {
+  try {
+    return safeUnlisten(listen<ImportProgress>("import-progress", (e) => cb(e.payload)));
+  } catch {
+    return () => {};
+  }
+}
+
+export type DragDrop =
+  | { type: "enter"; paths: string[] }
+  | { type: "over" }
+  | { type: "drop"; paths: string[] }
+  | { type: "leave" };
+
+/** Subscribes to files dragged onto the window. Never throws; a no-op outside Tauri. */
+export function onDragDrop(cb: (e: DragDrop) => void): Unlisten {
+  try {
+    const webview = getCurrentWebview();
+    return safeUnlisten(
+      webview.onDragDropEvent((event) => {
+        const p = event.payload;
+        if (p.type === "enter") cb({ type: "enter", paths: [...(p.paths ?? [])] });
+        else if (p.type === "over") cb({ type: "over" });
+        else if (p.type === "drop") cb({ type: "drop", paths: [...(p.paths ?? [])] });
+        else cb({ type: "leave" });
+      }),
+    );
+  } catch {
+    return () => {};
+  }
+}

@@ -1,0 +1,31 @@
+import type { ErrorCode } from "./bindings";
+
+/** What the investigator can do about an error, by code. The backend's `message` says what happened. */
+export function errorAdvice(code: ErrorCode): string {
+  switch (code) {
+    case "case.not_found":
+      return "Check that the drive or folder that holds the case is available, then choose the file again with “Open case…”.";
+    case "case.not_a_case":
+      return "Choose a file that ends in .tidemark and was made by Tidemark.";
+    case "case.newer_schema":
+      return "Install the newest Tidemark to open this case. The case file was not changed.";
+    case "case.exists":
+      return "Choose another name or folder, or open the existing case with “Open case…”.";
+    case "case.none_open":
+      return "Open a case first, then try again.";
+    case "import.unreadable":
+      return "Check that the file still exists and that you may read it, then import it again. Nothing from this file was added.";
+    case "import.unknown_format":
+      return "Tidemark reads Unified Audit Log JSONL files for now (one audit record per line). Nothing from this file was added.";
+    case "query.invalid":
+      return "Change the search and try again. Press “?” next to the search box for the syntax.";
+    case "event.not_found":
+      return "The event is no longer in this case. Run the search again.";
+    case "export.failed":
+      return "Check that the folder exists and has free space, then export again.";
+    case "io":
+      return "Check that the disk is not full and the case file is not on a disconnected drive, then try again.";
+    case "internal":
+      return "This is a fault in Tidemark, not in your data. The technical details below help to fix it.";
+  }
+}

@@ -1,0 +1,77 @@
+import { describe, expect, it } from "vitest";
+import {
+  formatBytes,
+  formatCount,
+  formatDuration,
+  formatEndpoint,
+  formatIso,
+  formatIsoUtc,
+  formatSpan,
+  formatTimeMs,
+  percent,
+  plural,
+} from "./format";
+
+describe("time formatting (always UTC)", () => {
+  it("formats epoch ms with milliseconds", () => {
+    expect(formatTimeMs(Date.UTC(2025, 11, 3, 7, 31, 34, 123))).toBe("2025-12-03 07:31:34.123");
+    expect(formatTimeMs(Date.UTC(2025, 0, 1, 0, 0, 0, 5))).toBe("2025-01-01 00:00:00.005");
+  });
+  it("supports minute and second precision", () => {
+    const ms = Date.UTC(2025, 11, 3, 7, 31, 34, 123);
+    expect(formatTimeMs(ms, "minute")).toBe("2025-12-03 07:31");
+    expect(formatTimeMs(ms, "second")).toBe("2025-12-03 07:31:34");
+  });
+  it("formats ISO strings and keeps the zone explicit", () => {
+    expect(formatIso("2025-12-03T07:31:34.123Z")).toBe("2025-12-03 07:31:34.123");
+    expect(formatIso("2025-12-03T08:31:34.123+01:00")).toBe("2025-12-03 07:31:34.123");
+    expect(formatIsoUtc("2025-12-03T07:31:34.123Z")).toBe("2025-12-03 07:31:34.123 UTC");
+  });
+  it("never hides a value it cannot parse", () => {
+    expect(formatIso("not a time")).toBe("not a time");
+    expect(formatIsoUtc("not a time")).toBe("not a time");
+    expect(formatIso(null)).toBe("");
+    expect(formatTimeMs(Number.NaN)).toBe("");
+  });
+  it("formats a span of matching events", () => {
+    expect(formatSpan("2025-12-01T08:00:12.000Z", "2025-12-03T17:45:59.999Z")).toBe("2025-12-01 08:00 – 2025-12-03 17:45 UTC");
+    expect(formatSpan("2025-12-01T08:00:00.000Z", "2025-12-01T08:00:30.000Z")).toBe("2025-12-01 08:00 UTC");
+    expect(formatSpan(null, null)).toBe("");
+  });
+});
+
+describe("numbers", () => {
+  it("uses the locale for counts", () => {
+    expect(formatCount(100000, "en-US")).toBe("100,000");
+    expect(formatCount(1204, "de-DE")).toBe("1.204");
+    expect(plural(1, "event", "events", "en-US")).toBe("1 event");
+    expect(plural(1204, "event", "events", "en-US")).toBe("1,204 events");
+    expect(plural(0, "file", "files", "en-US")).toBe("0 files");
+  });
+  it("formats bytes in decimal units", () => {
+    expect(formatBytes(1, "en-US")).toBe("1 byte");
+    expect(formatBytes(512, "en-US")).toBe("512 bytes");
+    expect(formatBytes(12_400_000, "en-US")).toBe("12.4 MB");
+    expect(formatBytes(1_500, "en-US")).toBe("1.5 KB");
+    expect(formatBytes(-1)).toBe("");
+  });
+  it("formats durations for people", () => {
+    expect(formatDuration(850)).toBe("850 ms");
+    expect(formatDuration(4_250)).toBe("4.2 s");
+    expect(formatDuration(42_000)).toBe("42 s");
+    expect(formatDuration(192_000)).toBe("3 min 12 s");
+    expect(formatDuration(180_000)).toBe("3 min");
+    expect(formatDuration(7_500_000)).toBe("2 h 5 min");
+  });
+  it("formats endpoints, bracketing IPv6", () => {
+    expect(formatEndpoint("203.0.113.50", 443)).toBe("203.0.113.50:443");
+    expect(formatEndpoint("2001:db8::1", 443)).toBe("[2001:db8::1]:443");
+    expect(formatEndpoint("203.0.113.50", null)).toBe("203.0.113.50");
+    expect(formatEndpoint(null, 443)).toBe("");
+  });
+  it("clamps percentages", () => {
+    expect(percent(5, 10)).toBe(50);
+    expect(percent(5, 0)).toBe(0);
+    expect(percent(20, 10)).toBe(100);
+  });
+});

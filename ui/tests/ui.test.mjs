@@ -1,0 +1,530 @@
+// Browser tests of the built UI (ui/dist) in Debian's Chromium, with Tauri IPC mocked at the
+// IPC level and answered by an in-test fake backend. Run `npm run build` first.
+
+import { describe, test, before, after } from "node:test";
+import assert from "node:assert/strict";
+import { startServer, launchBrowser, openApp, screenshotPath } from "./lib/harness.mjs";
+import { FakeBackend, generateEvents, virtualRow, XSS_IMG } from "./lib/fake-backend.mjs";
+
+const EVENTS = generateEvents(5000);
+const ROW_H = 26;
+const HEADER_H = 28;
+let server;
+let browser;
+
+const fmt = (n) => n.toLocaleString("en-US");
+
+async function setup(opts = {}, backendOpts = {}) {
+  const backend = new FakeBackend({ events: EVENTS, ...backendOpts });
+  const app = await openApp(browser, server.url, backend, opts);
+  return { backend, app, page: app.page };
+}
+
+/** Everything that must hold at the end of every test. */
+async function assertClean(app) {
+  assert.deepEqual(app.dialogs, [], "no alert() or other JS dialog may ever open");
+  assert.deepEqual(app.pageErrors, [], "no uncaught errors in the page");
+  assert.deepEqual(await app.cspViolations(), [], "no CSP violations");
+  const foreign = app.requests.filter((u) => !u.startsWith(server.url) && !u.startsWith("data:"));
+  assert.deepEqual(foreign, [], "no requests leave the app's origin");
+  const imgs = await app.page.evaluate(() => document.querySelectorAll("img, iframe, object, embed").length);
+  assert.equal(imgs, 0, "no img/iframe/object element was created from data");
+  await app.close();
+}
+
+async function openDemo(page) {
+  await page.getByTestId("open-demo").click();
+  await page.getByTestId("case-view").waitFor();
+  await settled(page);
+}
+
+/**
+ * Waits until the timeline shows real rows covering the top and bottom of the viewport and no
+ * placeholders (so a scroll has been processed and its pages have arrived).
+ */
+async function settled(page, minRows = 1) {
+  await page.waitForFunction((min) => {
+    const vp = document.querySelector('[data-testid="timeline"]');
+    if (!vp || document.querySelector('[data-testid="timeline-placeholder"]')) return false;
+    const rows = [...vp.querySelectorAll('[data-testid="timeline-row"]')];
+    if (rows.length < min) return false;
+    const view = vp.getBoundingClientRect();
+    const top = vp.querySelector('[role="row"]').getBoundingClientRect().bottom + 1;
+    const bottom = Math.min(view.bottom - 20, rows.at(-1).getBoundingClientRect().bottom) - 1;
+    const covers = (y) => rows.some((r) => {
+      const b = r.getBoundingClientRect();
+      return b.top <= y && b.bottom > y;
+    });
+    return covers(top) && covers(bottom);
+  }, minRows);
+}
+
+async function domRows(page) {
+  return page.$$eval('[data-testid="timeline-row"]', (els) =>
+    els.map((e) => ({ index: Number(e.getAttribute("data-index")), id: e.getAttribute("data-event-id") })).sort((a, b) => a.index - b.index),
+  );
+}
+
+/** Rows in the DOM must be a contiguous run of the expected list: no gaps, no duplicates, right ids. */
+function assertRowsMatch(rows, expected) {
+  assert.ok(rows.length > 0, "rows are rendered");
+  for (let k = 1; k < rows.length; k++) assert.equal(rows[k].index, rows[k - 1].index + 1, `contiguous indices at ${rows[k].index}`);
+  assert.equal(new Set(rows.map((r) => r.id)).size, rows.length, "no duplicate ids");
+  for (const r of rows) assert.equal(r.id, expected[r.index]?.id, `row ${r.index} shows the right event`);
+}
+
+/** Index of the first row whose top edge is at or below the sticky header. */
+async function firstVisibleIndex(page) {
+  return page.evaluate(() => {
+    const vp = document.querySelector('[data-testid="timeline"]');
+    const header = vp.querySelector('[role="row"]');
+    const top = header.getBoundingClientRect().bottom;
+    const rows = [...vp.querySelectorAll('[data-testid="timeline-row"]')];
+    const vis = rows.filter((r) => r.getBoundingClientRect().bottom > top + 1).map((r) => Number(r.dataset.index));
+    return Math.min(...vis);
+  });
+}
+
+async function selectedRow(page) {
+  return page.$$eval('[data-testid="timeline-row"][aria-selected="true"]', (els) =>
+    els.map((e) => ({ index: Number(e.getAttribute("data-index")), id: e.getAttribute("data-event-id") })),
+  );
+}
+
+function assertPageChain(log, query, sort) {
+  const pages = log.filter((p) => p.query === query && p.sort === sort);
+  assert.ok(pages.length > 0);
+  // Each query generation starts with after=null; within a run, each `after` is the previous `next`.
+  let prev = null;
+  const seen = new Set();
+  for (const p of pages) {
+    if (p.after === null) {
+      prev = p;
+      seen.clear();
+      continue;
+    }
+    assert.equal(p.after, prev.next, "pages are fetched in order by keyset cursor");
+    assert.ok(!seen.has(p.after), "no page is fetched twice");
+    seen.add(p.after);
+    assert.ok(p.limit <= 1000);
+    prev = p;
+  }
+}
+
+// Tests share one browser and server but each has its own context and fake backend, so they run
+// side by side to keep the suite short.
+describe("Tidemark UI in Chromium with mocked IPC", { concurrency: 3 }, () => {
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  test("start screen, open the demo case, rows render in UTC", async () => {
+    const { app, page, backend } = await setup();
+    await page.getByTestId("start-screen").waitFor();
+    const missing = page.locator('[data-testid="recent-case"][data-path="/media/usb/old.tidemark"]');
+    assert.match(await missing.innerText(), /file not found/);
+    assert.equal(await missing.isDisabled(), true);
+    await page.screenshot({ path: screenshotPath("start") });
+
+    await openDemo(page);
+    assert.equal(await page.getByTestId("case-name").innerText(), "Contoso BEC (demo)");
+    assert.equal(await page.getByTestId("status-count").innerText(), "5,000 events");
+    const expected = backend.sorted("", "asc");
+    const rows = await domRows(page);
+    assertRowsMatch(rows, expected);
+    assert.equal(rows[0].index, 0);
+    assert.ok(rows.length < 80, `only visible rows + overscan are in the DOM (got ${rows.length})`);
+    // Times are UTC even though the browser runs in America/New_York.
+    const first = expected[0];
+    const timeCell = await page.locator(`[data-event-id="${first.id}"] [role="gridcell"]`).first().innerText();
+    assert.equal(timeCell, first.time.replace("T", " ").replace("Z", ""));
+    const span = await page.getByTestId("status-span").innerText();
+    assert.match(span, /^2025-12-01 08:0\d – 2025-12-0\d \d\d:\d\d UTC$/);
+    await page.screenshot({ path: screenshotPath("timeline") });
+    await assertClean(app);
+  });
+
+  test("typing a query narrows the rows and updates the count (debounced)", async () => {
+    const { app, page, backend } = await setup();
+    await openDemo(page);
+    const input = page.getByTestId("search-input");
+    const countsBefore = backend.calls.filter((c) => c.cmd === "search_count").length;
+    await input.pressSequentially("actor:alice", { delay: 15 });
+    const expected = backend.sorted("actor:alice", "asc");
+    assert.ok(expected.length > 100 && expected.length < 5000);
+    await page.waitForFunction(
+      (t) => document.querySelector('[data-testid="status-count"]')?.textContent === t,
+      `${fmt(expected.length)} of 5,000 events`,
+    );
+    await settled(page);
+    assertRowsMatch(await domRows(page), expected);
+    const countCalls = backend.calls.filter((c) => c.cmd === "search_count").slice(countsBefore);
+    assert.ok(countCalls.length <= 3, `typing is debounced (${countCalls.length} count calls for 11 keystrokes)`);
+    assert.equal(countCalls.at(-1).args.query, "actor:alice");
+
+    // Enter runs at once; Esc clears.
+    await input.fill("actor:alice action:logon-failed");
+    await input.press("Enter");
+    const narrower = backend.sorted("actor:alice action:logon-failed", "asc");
+    await page.waitForFunction((t) => document.querySelector('[data-testid="status-count"]')?.textContent === t, `${fmt(narrower.length)} of 5,000 events`);
+    await settled(page);
+    assertRowsMatch(await domRows(page), narrower);
+
+    await input.press("Escape");
+    await page.waitForFunction(() => document.querySelector('[data-testid="status-count"]')?.textContent === "5,000 events");
+    assert.equal(await input.inputValue(), "");
+
+    // A query that matches nothing says so.
+    await input.fill("zzzznothing");
+    await input.press("Enter");
+    await page.getByTestId("no-match").waitFor();
+    assert.equal(await page.getByTestId("status-count").innerText(), "0 of 5,000 events");
+    await assertClean(app);
+  });
+
+  test("an invalid query shows the backend's message inline and keeps the rows", async () => {
+    const { app, page, backend } = await setup();
+    await openDemo(page);
+    const input = page.getByTestId("search-input");
+    await input.fill("foo:bar");
+    await input.press("Enter");
+    const err = page.getByTestId("search-error");
+    await err.waitFor();
+    assert.match(await err.innerText(), /Unknown field “foo:”/);
+    assert.equal(await input.getAttribute("aria-invalid"), "true");
+    assert.equal(await page.getByTestId("status-count").innerText(), "5,000 events");
+    assert.equal(await page.getByTestId("error-banner").count(), 0, "not a banner: inline under the search box");
+    await page.screenshot({ path: screenshotPath("invalid-query") });
+    await page.getByTestId("query-help-button").click();
+    await page.getByTestId("query-help").waitFor();
+    await page.screenshot({ path: screenshotPath("query-help") });
+    // Picking an example from the help runs it.
+    await page.getByTestId("query-help").getByRole("button", { name: "action:rule", exact: true }).click();
+    const rules = backend.sorted("action:rule", "asc");
+    await page.waitForFunction((t) => document.querySelector('[data-testid="status-count"]')?.textContent === t, `${fmt(rules.length)} of 5,000 events`);
+    assert.equal(await err.count(), 0);
+    await assertClean(app);
+  });
+
+  test("clicking a row shows the detail; attacker text stays text", async () => {
+    const { app, page, backend } = await setup();
+    await openDemo(page);
+    const input = page.getByTestId("search-input");
+    await input.fill("subject:onerror");
+    await input.press("Enter");
+    const expected = backend.sorted("subject:onerror", "asc");
+    await page.waitForFunction((t) => document.querySelector('[data-testid="status-count"]')?.textContent === t, `${fmt(expected.length)} of 5,000 events`);
+    await settled(page);
+    const target = expected[0];
+    assert.equal(target.subject, XSS_IMG);
+    const rowEl = page.locator(`[data-testid="timeline-row"][data-event-id="${target.id}"]`);
+    assert.match(await rowEl.innerText(), /<img src=x onerror=alert\(1\)>/);
+    await rowEl.click();
+    const pane = page.getByTestId("detail-pane");
+    await pane.waitFor();
+    const raw = page.getByTestId("detail-raw");
+    await raw.waitFor();
+    const rawText = await raw.textContent();
+    assert.ok(rawText.includes(`"Subject": "${XSS_IMG}"`), "raw JSON shown verbatim as text");
+    assert.ok(rawText.includes(`"ClientInfoString"`));
+    assert.equal(await raw.evaluate((el) => el.tagName), "PRE");
+    assert.equal(await raw.evaluate((el) => el.children.length), 0, "raw record is a single text node");
+    const fields = await page.getByTestId("detail-fields").innerText();
+    assert.match(fields, /Time\s+\d{4}-\d\d-\d\d \d\d:\d\d:\d\d\.\d{3} UTC/);
+    assert.ok(fields.includes(XSS_IMG));
+    // Nothing from the data became markup anywhere in the document.
+    const markup = await page.evaluate(() => ({
+      img: document.querySelectorAll("img").length,
+      onerror: document.querySelectorAll("[onerror], [onload]").length,
+      scripts: [...document.scripts].map((s) => s.getAttribute("src")),
+    }));
+    assert.deepEqual(markup.img, 0);
+    assert.deepEqual(markup.onerror, 0);
+    assert.ok(markup.scripts.every((s) => s && s.startsWith("/")), "only the app's own scripts");
+    await page.waitForTimeout(50);
+    await page.screenshot({ path: screenshotPath("detail") });
+
+    // Inbox rule names are attacker-controlled too.
+    await input.fill("action:rule");
+    await input.press("Enter");
+    const rules = backend.sorted("action:rule", "asc");
+    await page.waitForFunction((t) => document.querySelector('[data-testid="status-count"]')?.textContent === t, `${fmt(rules.length)} of 5,000 events`);
+    await settled(page);
+    await page.locator(`[data-testid="timeline-row"][data-index="0"]`).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="detail-extra"]') !== null);
+    const extra = await page.getByTestId("detail-extra").textContent();
+    assert.ok(extra.includes(`"RuleName": "${XSS_IMG}"`));
+    assert.equal(await page.evaluate(() => document.querySelectorAll("img").length), 0);
+
+    // An event received twice says so and lists both provenances.
+    await input.press("Escape");
+    await page.waitForFunction(() => document.querySelector('[data-testid="status-count"]')?.textContent === "5,000 events");
+    await settled(page);
+    const all = backend.sorted("", "asc");
+    const dupIndex = all.findIndex((r) => EVENTS.find((e) => e.row.id === r.id).dup);
+    assert.ok(dupIndex >= 0 && dupIndex < 20);
+    await page.locator(`[data-testid="timeline-row"][data-index="${dupIndex}"]`).click();
+    await page.getByTestId("detail-received").waitFor();
+    assert.match(await page.getByTestId("detail-received").innerText(), /^Received 2 times/);
+    assert.equal(await page.getByTestId("detail-provenance").count(), 2);
+    await assertClean(app);
+  });
+
+  test("scrolling to the middle and the end shows the right rows, pages fetched in order", async () => {
+    const { app, page, backend } = await setup();
+    await openDemo(page);
+    const vp = page.getByTestId("timeline");
+    const scrollTo = (frac) =>
+      vp.evaluate((el, f) => {
+        el.scrollTop = (el.scrollHeight - el.clientHeight) * f;
+      }, frac);
+
+    for (const sort of ["asc", "desc"]) {
+      if (sort === "desc") {
+        await page.getByTestId("sort-desc").click();
+        await page.waitForFunction(() => document.querySelector('[data-testid="timeline"]').scrollTop === 0);
+      }
+      const expected = backend.sorted("", sort);
+      await settled(page);
+      assert.equal((await domRows(page))[0].id, expected[0].id);
+
+      await scrollTo(0.5);
+      await settled(page);
+      let rows = await domRows(page);
+      assertRowsMatch(rows, expected);
+      const first = await firstVisibleIndex(page);
+      const st = await vp.evaluate((el) => el.scrollTop);
+      assert.equal(first, Math.floor(st / ROW_H), "the row at the top matches the scroll position");
+      if (sort === "asc") await page.screenshot({ path: screenshotPath("scrolled-middle") });
+
+      await scrollTo(1);
+      await settled(page);
+      rows = await domRows(page);
+      assertRowsMatch(rows, expected);
+      assert.equal(rows.at(-1).index, 4999);
+      assert.equal(rows.at(-1).id, expected[4999].id);
+      assert.ok(rows.length < 80);
+
+      // Jump back up into already-loaded pages: nothing is fetched again.
+      const before = backend.pageLog.length;
+      await scrollTo(0.25);
+      await settled(page);
+      assertRowsMatch(await domRows(page), expected);
+      assert.equal(backend.pageLog.length, before, "cached pages are reused");
+      assertPageChain(backend.pageLog, "", sort);
+    }
+    await assertClean(app);
+  });
+
+  test("keyboard: / focuses search, j/k and arrows move, Home/End, Enter opens, Esc closes", async () => {
+    const { app, page, backend } = await setup();
+    await openDemo(page);
+    const expected = backend.sorted("", "asc");
+    await page.locator('[data-testid="timeline-row"][data-index="0"]').click();
+    await page.getByTestId("detail-pane").waitFor();
+    const sel = async () => (await selectedRow(page))[0];
+    for (const k of ["j", "j", "j"]) await page.keyboard.press(k);
+    assert.deepEqual(await sel(), { index: 3, id: expected[3].id });
+    await page.keyboard.press("ArrowDown");
+    assert.equal((await sel()).index, 4);
+    await page.keyboard.press("k");
+    await page.keyboard.press("ArrowUp");
+    assert.equal((await sel()).index, 2);
+    // The detail pane follows the selection.
+    await page.waitForFunction(
+      (op) => document.querySelector('[data-testid="detail-pane"] .op')?.textContent === op,
+      expected[2].operation,
+    );
+
+    // Walking past the bottom edge keeps the selection on screen.
+    for (let i = 0; i < 30; i++) await page.keyboard.press("j");
+    assert.equal((await sel()).index, 32);
+    const box = await page.locator('[data-testid="timeline-row"][aria-selected="true"]').boundingBox();
+    const vpBox = await page.getByTestId("timeline").boundingBox();
+    assert.ok(box.y >= vpBox.y + HEADER_H - 1 && box.y + box.height <= vpBox.y + vpBox.height + 1, "selected row is visible");
+
+    await page.keyboard.press("End");
+    await settled(page);
+    await page.waitForFunction(() => document.querySelector('[data-testid="timeline-row"][aria-selected="true"]') !== null);
+    assert.deepEqual(await sel(), { index: 4999, id: expected[4999].id });
+    await page.keyboard.press("Home");
+    await page.waitForFunction(() => document.querySelector('[data-testid="timeline-row"][aria-selected="true"]')?.dataset.index === "0");
+    assert.equal((await sel()).id, expected[0].id);
+
+    await page.keyboard.press("Escape");
+    await page.getByTestId("detail-pane").waitFor({ state: "detached" });
+    await page.keyboard.press("j");
+    await page.keyboard.press("Enter");
+    await page.getByTestId("detail-pane").waitFor();
+    await page.waitForFunction((id) => document.querySelector('[data-testid="detail-fields"]')?.textContent.includes(id), expected[1].id);
+
+    await page.keyboard.press("/");
+    assert.equal(await page.evaluate(() => document.activeElement?.getAttribute("data-testid")), "search-input");
+    // Typing j in the search box types, it does not move the selection.
+    await page.keyboard.type("j");
+    assert.equal((await sel()).index, 1);
+    assert.equal(await page.getByTestId("search-input").inputValue(), "j");
+    await assertClean(app);
+  });
+
+  test("a case from a newer Tidemark shows a plain-language error banner", async () => {
+    const { app, page, backend } = await setup();
+    // Through "Open case…" and the open dialog…
+    let openArgs;
+    backend.dialogOpen = (args) => {
+      openArgs = args;
+      return "/cases/newer.tidemark";
+    };
+    await page.getByRole("button", { name: "Open case…" }).click();
+    await page.getByTestId("error-banner").waitFor();
+    assert.equal(await page.getByTestId("error-banner").getAttribute("data-code"), "case.newer_schema");
+    assert.deepEqual(openArgs.options.filters, [{ name: "Tidemark case", extensions: ["tidemark"] }]);
+    assert.equal(openArgs.options.multiple, false);
+    await page.getByRole("button", { name: "Dismiss this message" }).click();
+    await page.getByTestId("error-banner").waitFor({ state: "detached" });
+    // …and from the recent list.
+    await page.locator('[data-testid="recent-case"][data-path="/cases/newer.tidemark"]').click();
+    const banner = page.getByTestId("error-banner");
+    await banner.waitFor();
+    assert.equal(await banner.getAttribute("data-code"), "case.newer_schema");
+    const text = await banner.innerText();
+    assert.match(text, /^This case was made by a newer Tidemark/);
+    assert.match(text, /Install the newest Tidemark/);
+    assert.ok(!/case\.newer_schema/.test(text.split("\n")[0]), "no code in the first sentence");
+    assert.equal(await page.getByTestId("start-screen").count(), 1);
+    await page.screenshot({ path: screenshotPath("error-newer-schema") });
+    await banner.getByRole("button", { name: "Dismiss this message" }).click();
+    assert.equal(await banner.count(), 0);
+    await assertClean(app);
+  });
+
+  test("empty case: drop files, progress, import summary; Add data uses the file dialog", async () => {
+    const { app, page, backend } = await setup();
+    await page.locator('[data-testid="recent-case"][data-path="/cases/empty.tidemark"]').click();
+    await page.getByTestId("empty-case").waitFor();
+    assert.match(await page.getByTestId("empty-case").innerText(), /Unified Audit Log JSONL \(one audit record per line\)/);
+    await page.screenshot({ path: screenshotPath("empty-case") });
+
+    const paths = ["/evidence/ual-2025-12-01.jsonl", "/evidence/ual-2025-12-02.jsonl"];
+    await backend.emit("tauri://drag-enter", { paths, position: { x: 400, y: 300 } });
+    await backend.emit("tauri://drag-over", { position: { x: 410, y: 310 } });
+    const overlay = page.getByTestId("drop-overlay");
+    await overlay.waitFor();
+    assert.match(await overlay.innerText(), /Drop to import 2 files/);
+    await page.screenshot({ path: screenshotPath("drop-overlay") });
+
+    let release;
+    backend.importGate = new Promise((r) => (release = r));
+    await backend.emit("tauri://drag-drop", { paths, position: { x: 410, y: 310 } });
+    await overlay.waitFor({ state: "detached" });
+    const progress = page.getByTestId("import-progress");
+    await progress.waitFor();
+    await page.waitForFunction(() => /5\.5 MB of 8\.0 MB/.test(document.querySelector('[data-testid="import-progress"]')?.textContent ?? ""));
+    assert.match(await progress.innerText(), /Importing file 2 of 2/);
+    await page.screenshot({ path: screenshotPath("import-progress") });
+    release();
+
+    const summary = page.getByTestId("import-summary");
+    await summary.waitFor();
+    assert.match(await summary.innerText(), /^Imported 2 files: 1,200 new events, 3 duplicates, 2 malformed records \(kept, see details\)/);
+    await summary.locator("summary").first().click();
+    assert.ok((await page.getByTestId("malformed-samples").innerText()).includes(`Subject was ${XSS_IMG}`));
+    await page.waitForFunction(() => document.querySelector('[data-testid="status-count"]')?.textContent === "1,200 events");
+    await settled(page);
+    assert.equal(await page.getByTestId("empty-case").count(), 0);
+    assert.deepEqual(backend.calls.find((c) => c.cmd === "import_files").args, { paths });
+    await page.screenshot({ path: screenshotPath("import-summary") });
+
+    let importArgs;
+    backend.dialogOpen = (args) => {
+      importArgs = args;
+      return ["/evidence/more.jsonl"];
+    };
+    await page.getByTestId("add-data").click();
+    await page.waitForFunction(() => /^Imported 1 file:/.test(document.querySelector('[data-testid="import-summary"]')?.textContent.trim() ?? ""));
+    assert.deepEqual(backend.calls.filter((c) => c.cmd === "import_files").at(-1).args, { paths: ["/evidence/more.jsonl"] });
+    assert.equal(importArgs.options.multiple, true);
+    assert.equal(importArgs.options.directory, false);
+    await assertClean(app);
+  });
+
+  test("new case: ask for a name, then the save dialog, then case_create", async () => {
+    const { app, page, backend } = await setup();
+    let saveArgs;
+    backend.dialogSave = (args) => {
+      saveArgs = args;
+      return "/cases/wingtip"; // no extension: the UI adds .tidemark
+    };
+    await page.getByRole("button", { name: "New case…" }).click();
+    const dialog = page.getByTestId("new-case-dialog");
+    await dialog.waitFor();
+    await page.keyboard.type("Wingtip BEC");
+    await page.screenshot({ path: screenshotPath("new-case") });
+    await page.keyboard.press("Enter");
+    await page.getByTestId("case-view").waitFor();
+    assert.deepEqual(saveArgs.options.filters, [{ name: "Tidemark case", extensions: ["tidemark"] }]);
+    assert.equal(saveArgs.options.defaultPath, "Wingtip BEC.tidemark");
+    assert.deepEqual(backend.calls.find((c) => c.cmd === "case_create").args, { path: "/cases/wingtip.tidemark", name: "Wingtip BEC" });
+    await page.getByTestId("empty-case").waitFor();
+    await page.getByTestId("close-case").click();
+    await page.getByTestId("start-screen").waitFor();
+    assert.ok(backend.calls.some((c) => c.cmd === "case_close"));
+    await assertClean(app);
+  });
+
+  test("initial case from the command line opens at once; 1,000,000 rows scroll with a capped spacer", async () => {
+    const { app, page, backend } = await setup(
+      {},
+      {
+        appInfo: { initial_case: "/cases/huge.tidemark" },
+        cases: { "/cases/huge.tidemark": { name: "Huge synthetic case", virtual: 1_000_000, events: [] } },
+      },
+    );
+    await page.getByTestId("case-view").waitFor();
+    await settled(page);
+    assert.equal(await page.getByTestId("start-screen").count(), 0);
+    assert.equal(await page.getByTestId("status-count").innerText(), "1,000,000 events");
+    const spacer = await page.getByTestId("timeline-spacer").evaluate((el) => el.getBoundingClientRect().height);
+    assert.equal(spacer, 15_000_000, "spacer is capped below the browser's height limit");
+
+    const vp = page.getByTestId("timeline");
+    const target = 150_000; // ~1 % of the scrollbar ≈ row 10,000
+    await vp.evaluate((el, t) => (el.scrollTop = t), target);
+    await settled(page);
+    const { st, ch } = await vp.evaluate((el) => ({ st: el.scrollTop, ch: el.clientHeight }));
+    const vh = ch - HEADER_H;
+    const virtualTop = (st * (1_000_000 * ROW_H - vh)) / (15_000_000 - vh);
+    const expectedFirst = Math.floor(virtualTop / ROW_H);
+    assert.ok(expectedFirst > 9_000, `scaled: scrollTop ${st} shows row ${expectedFirst}`);
+    const rows = await domRows(page);
+    for (let k = 1; k < rows.length; k++) assert.equal(rows[k].index, rows[k - 1].index + 1);
+    for (const r of rows) assert.equal(r.id, virtualRow(r.index).id);
+    assert.equal(await firstVisibleIndex(page), expectedFirst);
+    assertPageChain(backend.pageLog, "", "asc");
+    assert.ok(backend.pageLog.length >= Math.ceil(expectedFirst / 500));
+    await assertClean(app);
+  });
+
+  test("dark theme", async () => {
+    const { app, page, backend } = await setup({ colorScheme: "dark" });
+    await openDemo(page);
+    const expected = backend.sorted("", "asc");
+    const rule = expected.findIndex((r) => r.action === "rule");
+    await page.getByTestId("search-input").fill("action:rule OR action:forwarding OR action:logon-failed");
+    await page.getByTestId("search-input").press("Enter");
+    await page.waitForFunction(() => !/^5,000/.test(document.querySelector('[data-testid="status-count"]')?.textContent ?? ""));
+    await settled(page);
+    await page.locator('[data-testid="timeline-row"][data-index="1"]').click();
+    await page.getByTestId("detail-raw").waitFor();
+    assert.ok(rule >= 0);
+    const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
+    assert.notEqual(bg, "rgb(245, 245, 243)");
+    await page.screenshot({ path: screenshotPath("dark") });
+    await assertClean(app);
+  });
+});

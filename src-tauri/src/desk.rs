@@ -107,8 +107,8 @@ impl Inner {
     }
 
     /// Opens a case and makes it current.
-    pub fn open(&self, path: PathBuf) -> Result<CaseSummary, Error> {
-        self.adopt(OpenCase::open(&path, self.clock.clone(), &self.operator)?)
+    pub fn open(&self, path: &Path) -> Result<CaseSummary, Error> {
+        self.adopt(OpenCase::open(path, self.clock.clone(), &self.operator)?)
     }
 
     /// Closes the current case.

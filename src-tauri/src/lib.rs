@@ -6,7 +6,7 @@
 
 mod desk;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use tauri::{Emitter, Manager, State};
 use tidemark_core::model::{AppInfo, CaseSummary, EventDetail, ImportReport, Page, SearchCount, SortOrder};
@@ -28,7 +28,7 @@ async fn case_create(desk: State<'_, Desk>, path: String, name: String) -> Reply
 
 #[tauri::command]
 async fn case_open(desk: State<'_, Desk>, path: String) -> Reply<CaseSummary> {
-    desk.run(move |d| d.open(PathBuf::from(path))).await
+    desk.run(move |d| d.open(Path::new(&path))).await
 }
 
 #[tauri::command]
@@ -80,7 +80,7 @@ pub fn run() {
                 None => app.path().app_config_dir()?,
             };
             let demo_case = std::env::var_os("TIDEMARK_DEMO_CASE").map(PathBuf::from).filter(|p| p.exists());
-            app.manage(Desk::new(&config_dir, demo_case, initial_case.clone()));
+            app.manage(Desk::new(&config_dir, demo_case, initial_case));
             if let Some(w) = app.get_webview_window("main") {
                 let _ = w.set_title(&format!("Tidemark {TOOL_VERSION}"));
             }

@@ -168,19 +168,18 @@ fn print_table(rows: &[EventRow]) {
     let mut out = std::io::stdout().lock();
     let _ = writeln!(
         out,
-        "{} {} {} {} {} {}",
-        cell("TIME (UTC)", 23),
+        "{} {} {} {} {} SUBJECT",
+        cell("TIME (UTC)", 24),
         cell("ACTION", 12),
         cell("OPERATION", 26),
         cell("ACTOR", 32),
         cell("IP", 22),
-        "SUBJECT"
     );
     for r in rows {
         let _ = writeln!(
             out,
             "{} {} {} {} {} {}",
-            cell(&r.time, 23),
+            cell(&r.time, 24),
             cell(&r.action, 12),
             cell(&r.operation, 26),
             cell(r.actor.as_deref().unwrap_or("—"), 32),

@@ -136,7 +136,7 @@ impl<R: Read> Read for CountingReader<R> {
     }
 }
 
-fn prepare(format: &dyn Format, unit: RawUnit, enc: &mut Encoder) -> Prepared {
+fn prepare(format: &dyn Format, unit: &RawUnit, enc: &mut Encoder) -> Prepared {
     let sha: [u8; 32] = Sha256::digest(&unit.bytes).into();
     let (codec, data, uses_dict) = enc.encode(&unit.bytes);
     let event = format.normalize(&unit.bytes);
@@ -199,7 +199,7 @@ fn produce(inputs: &[Input<'_>], tx: &crossbeam_channel::Sender<Message>, bytes:
                 }
             }
             let Some(enc) = encoder.as_mut() else { return };
-            let records: Vec<Prepared> = pending.drain(..).map(|u| prepare(input.format, u, enc)).collect();
+            let records: Vec<Prepared> = pending.iter().map(|u| prepare(input.format, u, enc)).collect();
             busy.fetch_add(t.elapsed().as_micros() as u64, Ordering::Relaxed);
             if tx.send(Message::Batch { file: i, dict, records }).is_err() {
                 return; // the writer stopped; it reports why

@@ -125,6 +125,11 @@ CREATE VIRTUAL TABLE event_fts USING fts5(
     tokenize = 'unicode61 remove_diacritics 2'
 );
 
+-- Import speed: a 64 MiB in-memory hash before FTS5 flushes a segment (default 1 MiB), and fewer,
+-- larger merges. Measured in shared/docs/ingest-performance.md §2b–3.
+INSERT INTO event_fts (event_fts, rank) VALUES ('hashsize', 67108864);
+INSERT INTO event_fts (event_fts, rank) VALUES ('automerge', 16);
+
 -- Message ids get their own index in which a whole id is one token (they are looked up exactly,
 -- and one token per id costs a fifth of what unicode61's split would).
 CREATE VIRTUAL TABLE msgid_fts USING fts5(
@@ -132,6 +137,8 @@ CREATE VIRTUAL TABLE msgid_fts USING fts5(
     content = 'event', content_rowid = 'id',
     tokenize = "unicode61 remove_diacritics 0 tokenchars '.@-_$+=%!#&*/?^`{|}~'"
 );
+INSERT INTO msgid_fts (msgid_fts, rank) VALUES ('hashsize', 16777216);
+INSERT INTO msgid_fts (msgid_fts, rank) VALUES ('automerge', 16);
 
 -- Annotations (used by the investigator workspace).
 CREATE TABLE tag (

@@ -9,7 +9,7 @@ pub const CODEC_VERBATIM: i64 = 0;
 /// zstd frame (with the dictionary in `raw_dict` when `dict_id` is set).
 pub const CODEC_ZSTD: i64 = 1;
 
-const LEVEL: i32 = 3;
+const LEVEL: i32 = 1;
 const DICT_SIZE: usize = 112 * 1024;
 /// Records below this size are stored verbatim: a frame header would not pay for itself.
 const MIN_COMPRESS: usize = 96;

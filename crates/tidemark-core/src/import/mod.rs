@@ -39,6 +39,9 @@ const BATCH: usize = 8192;
 const QUEUE: usize = 3;
 /// Malformed records listed in a report (all are counted and kept).
 const MAX_SAMPLES: usize = 20;
+/// Records a compression dictionary is trained on: enough for a good dictionary, few enough that
+/// training stays a small fixed cost per input.
+const DICT_SAMPLES: usize = 1500;
 /// How much of a file format detection looks at.
 const SNIFF_BYTES: usize = 64 * 1024;
 
@@ -188,7 +191,7 @@ fn produce(inputs: &[Input<'_>], tx: &crossbeam_channel::Sender<Message>, bytes:
             }
             let mut dict = None;
             if encoder.is_none() {
-                let samples: Vec<&[u8]> = pending.iter().take(4096).map(|u| u.bytes.as_slice()).collect();
+                let samples: Vec<&[u8]> = pending.iter().take(DICT_SAMPLES).map(|u| u.bytes.as_slice()).collect();
                 dict = raw::train(&samples);
                 match Encoder::new(dict.as_deref()) {
                     Ok(e) => encoder = Some(e),

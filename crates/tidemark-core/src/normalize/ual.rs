@@ -219,8 +219,12 @@ pub fn normalize(value: &Value, source: &str) -> Result<NormalizedEvent, String>
     }
     .or((items > 0).then_some(items));
 
-    // Mailbox: the owner for mailbox records; for admin cmdlets, the Identity they acted on.
-    let mailbox = text(get(o, "MailboxOwnerUPN")).or_else(|| nv_get(&params, "Identity").map(str::to_owned));
+    // Mailbox: the owner for mailbox records; for cmdlets that change a mailbox (forwarding, rules,
+    // permissions), the Identity they acted on. Other cmdlets' Identity is not a mailbox (plans, policies).
+    let targets_mailbox = matches!(action, Action::Forwarding | Action::Rule | Action::Permission)
+        || operation.trim_end_matches('.') == "Set-Mailbox";
+    let mailbox = text(get(o, "MailboxOwnerUPN"))
+        .or_else(|| targets_mailbox.then(|| nv_get(&params, "Identity").map(str::to_owned)).flatten());
 
     if let Some(t) = access_type {
         details.insert("mail_access_type".into(), Value::String(t.to_owned()));
@@ -231,7 +235,7 @@ pub fn normalize(value: &Value, source: &str) -> Result<NormalizedEvent, String>
     if let Some(q) = query_text {
         details.insert("query_text".into(), Value::String(q));
     }
-    if let Some(ci) = client_info {
+    if let Some(ci) = client_info.filter(|ci| user_agent.as_deref() != Some(ci.as_str())) {
         details.insert("client_info".into(), Value::String(ci));
     }
     for key in [

@@ -21,6 +21,17 @@ fn importing_the_same_file_twice_adds_raw_occurrences_not_events() {
     assert_eq!(all_ids(&r), events_before, "events must be unchanged");
     assert_eq!(s.raw_records, raw_before * 2, "raw occurrences must double");
     assert_eq!(s.acquisitions.len(), 2);
+    // The summary's counts come from the acquisitions; they must equal the tables themselves.
+    let c = rusqlite::Connection::open(&path).unwrap();
+    let (events, raws, malformed): (i64, i64, i64) = c
+        .query_row(
+            "SELECT (SELECT count(*) FROM event), (SELECT count(*) FROM raw_record), \
+             (SELECT count(*) FROM raw_record WHERE event_id IS NULL)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+        )
+        .unwrap();
+    assert_eq!((s.events, s.raw_records, s.malformed), (events, raws, malformed));
     // Each event now has its occurrences from both imports.
     let d = r.event(&events_before[0]).unwrap();
     assert_eq!(d.raw.len(), occurrences_before * 2);

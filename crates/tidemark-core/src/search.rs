@@ -4,8 +4,6 @@
 //! next page is "ids after the last one" — no OFFSET, no gaps, no repeats, however deep. With text
 //! terms the FTS5 index is walked in rowid (= time) order and stopped at the page size.
 
-use std::sync::Arc;
-
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params_from_iter, OptionalExtension, Row};
 
@@ -78,6 +76,8 @@ pub(crate) struct Plan {
     pub(crate) where_: Vec<String>,
     pub(crate) params: Vec<SqlValue>,
     pub(crate) id_col: &'static str,
+    /// Whether a condition reads the `event` row (otherwise an FTS-only count can skip the join).
+    pub(crate) needs_event_row: bool,
 }
 
 pub(crate) fn plan(query: &Query) -> Plan {
@@ -100,15 +100,22 @@ pub(crate) fn plan(query: &Query) -> Plan {
         where_.push(format!("{id_col} <= ?"));
         params.push(SqlValue::Integer(hi));
     }
+    let needs_event_row = c.fts.is_none() || !c.conds.is_empty();
     where_.extend(c.conds);
     params.extend(c.params.into_iter().map(SqlValue::Text));
-    Plan { sql_from, where_, params, id_col }
+    Plan { sql_from, where_, params, id_col, needs_event_row }
 }
 
 impl CaseReader {
+    /// All events in the case: the sum of what each acquisition added (every event is created by
+    /// exactly one acquisition, in the same transaction as its count), so no table scan is needed.
+    pub fn total_events(&self) -> Result<i64> {
+        Ok(self.conn.query_row("SELECT coalesce(sum(events_new), 0) FROM acquisition", [], |r| r.get(0))?)
+    }
+
     /// How many events match, of how many, and their span.
     pub fn count(&self, query: &Query) -> Result<SearchCount> {
-        let total: i64 = self.conn.query_row("SELECT count(*) FROM event", [], |r| r.get(0))?;
+        let total = self.total_events()?;
         let p = plan(query);
         let (matching, first, last) = if p.where_.is_empty() {
             let first: Option<i64> =
@@ -117,9 +124,10 @@ impl CaseReader {
                 self.conn.query_row("SELECT id FROM event ORDER BY id DESC LIMIT 1", [], |r| r.get(0)).optional()?;
             (total, first, last)
         } else {
+            // Counting needs the event table only when a condition reads it.
+            let from = if p.needs_event_row { p.sql_from.as_str() } else { "event_fts f" };
             let sql = format!(
-                "SELECT count(*), min({id}), max({id}) FROM {} WHERE {}",
-                p.sql_from,
+                "SELECT count(*), min({id}), max({id}) FROM {from} WHERE {}",
                 p.where_.join(" AND "),
                 id = p.id_col
             );
@@ -180,17 +188,8 @@ impl CaseReader {
         }
     }
 
-    fn dict(&self, id: i64) -> Result<Arc<Vec<u8>>> {
-        if let Some(d) = self.dicts.borrow().get(&id) {
-            return Ok(d.clone());
-        }
-        let d: Vec<u8> = self.conn.query_row("SELECT dict FROM raw_dict WHERE id = ?1", [id], |r| r.get(0))?;
-        let d = Arc::new(d);
-        self.dicts.borrow_mut().insert(id, d.clone());
-        Ok(d)
-    }
-
-    /// The original bytes of a stored raw record.
+    /// The original bytes of a stored raw record. Decompressors (with their dictionary loaded) are
+    /// kept per dictionary: building one costs far more than decompressing a record.
     pub(crate) fn decode_raw(
         &self,
         codec: i64,
@@ -198,11 +197,27 @@ impl CaseReader {
         size: i64,
         dict_id: Option<i64>,
     ) -> Result<Vec<u8>, String> {
-        let dict = match dict_id {
-            Some(id) => Some(self.dict(id).map_err(|e| format!("its compression dictionary is missing ({e})"))?),
-            None => None,
-        };
-        raw::decode(codec, data, usize::try_from(size).unwrap_or(0), dict.as_deref().map(Vec::as_slice))
+        if codec != raw::CODEC_ZSTD {
+            return raw::decode(codec, data, usize::try_from(size).unwrap_or(0), None);
+        }
+        let mut decoders = self.decoders.borrow_mut();
+        if !decoders.contains_key(&dict_id) {
+            let d = match dict_id {
+                Some(id) => {
+                    let dict: Vec<u8> = self
+                        .conn
+                        .query_row("SELECT dict FROM raw_dict WHERE id = ?1", [id], |r| r.get(0))
+                        .map_err(|e| format!("needs compression dictionary {id}, which is missing ({e})"))?;
+                    zstd::bulk::Decompressor::with_dictionary(&dict)
+                }
+                None => zstd::bulk::Decompressor::new(),
+            }
+            .map_err(|e| e.to_string())?;
+            decoders.insert(dict_id, d);
+        }
+        let d = decoders.get_mut(&dict_id).ok_or("decoder missing")?;
+        d.decompress(data, usize::try_from(size).unwrap_or(0).max(1))
+            .map_err(|e| format!("cannot be decompressed: {e}"))
     }
 
     /// One event with its normalized fields and every raw occurrence.

@@ -210,11 +210,16 @@ impl CaseWriter {
 }
 
 /// The read handle of a case (`PRAGMA query_only`): search, detail, export, verify.
-#[derive(Debug)]
 pub struct CaseReader {
     pub(crate) conn: Connection,
     path: PathBuf,
-    pub(crate) dicts: std::cell::RefCell<std::collections::HashMap<i64, Arc<Vec<u8>>>>,
+    pub(crate) decoders: std::cell::RefCell<std::collections::HashMap<Option<i64>, zstd::bulk::Decompressor<'static>>>,
+}
+
+impl std::fmt::Debug for CaseReader {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CaseReader").field("path", &self.path).finish_non_exhaustive()
+    }
 }
 
 impl CaseReader {
@@ -233,7 +238,7 @@ impl CaseReader {
             ));
         }
         conn.pragma_update(None, "query_only", "ON")?;
-        Ok(Self { conn, path: path.to_path_buf(), dicts: Default::default() })
+        Ok(Self { conn, path: path.to_path_buf(), decoders: Default::default() })
     }
 
     /// The case file path.
@@ -250,14 +255,15 @@ impl CaseReader {
     pub fn summary(&self) -> Result<CaseSummary> {
         let meta = |k: &str| -> Result<String> { Ok(self.meta(k)?.unwrap_or_default()) };
         let created_ms: i64 = meta("created_ms")?.parse().unwrap_or(0);
-        let (events, first, last): (i64, Option<i64>, Option<i64>) = self.conn.query_row(
-            "SELECT count(*), (SELECT time_ms FROM event ORDER BY id ASC LIMIT 1), \
-                    (SELECT time_ms FROM event ORDER BY id DESC LIMIT 1) FROM event",
+        let events = self.total_events()?;
+        let (first, last): (Option<i64>, Option<i64>) = self.conn.query_row(
+            "SELECT (SELECT time_ms FROM event ORDER BY id ASC LIMIT 1), (SELECT time_ms FROM event ORDER BY id DESC LIMIT 1)",
             [],
-            |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+            |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
+        // Kept per acquisition in the same transactions as the rows they count: no table scans.
         let (raw_records, malformed): (i64, i64) = self.conn.query_row(
-            "SELECT count(*), count(*) FILTER (WHERE event_id IS NULL) FROM raw_record",
+            "SELECT coalesce(sum(records_read), 0), coalesce(sum(malformed), 0) FROM acquisition",
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;

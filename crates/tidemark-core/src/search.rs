@@ -201,21 +201,23 @@ impl CaseReader {
             return raw::decode(codec, data, usize::try_from(size).unwrap_or(0), None);
         }
         let mut decoders = self.decoders.borrow_mut();
-        if !decoders.contains_key(&dict_id) {
-            let d = match dict_id {
-                Some(id) => {
-                    let dict: Vec<u8> = self
-                        .conn
-                        .query_row("SELECT dict FROM raw_dict WHERE id = ?1", [id], |r| r.get(0))
-                        .map_err(|e| format!("needs compression dictionary {id}, which is missing ({e})"))?;
-                    zstd::bulk::Decompressor::with_dictionary(&dict)
+        let d = match decoders.entry(dict_id) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                let d = match dict_id {
+                    Some(id) => {
+                        let dict: Vec<u8> = self
+                            .conn
+                            .query_row("SELECT dict FROM raw_dict WHERE id = ?1", [id], |r| r.get(0))
+                            .map_err(|e| format!("needs compression dictionary {id}, which is missing ({e})"))?;
+                        zstd::bulk::Decompressor::with_dictionary(&dict)
+                    }
+                    None => zstd::bulk::Decompressor::new(),
                 }
-                None => zstd::bulk::Decompressor::new(),
+                .map_err(|e| e.to_string())?;
+                e.insert(d)
             }
-            .map_err(|e| e.to_string())?;
-            decoders.insert(dict_id, d);
-        }
-        let d = decoders.get_mut(&dict_id).ok_or("decoder missing")?;
+        };
         d.decompress(data, usize::try_from(size).unwrap_or(0).max(1))
             .map_err(|e| format!("cannot be decompressed: {e}"))
     }

@@ -22,7 +22,7 @@ use tidemark_core::model::{EventRow, SortOrder};
 use tidemark_core::{CaseReader, CaseWriter, Error, ErrorCode, FormatRegistry, Query, SystemClock};
 
 // The import pipeline allocates per record on one thread and frees on another; glibc's allocator
-// serialises that on arena locks, mimalloc does not (measured: see ARCHITECTURE.md, "Import pipeline").
+// serialises that on arena locks, mimalloc does not (ARCHITECTURE.md, "Import pipeline").
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 

@@ -53,3 +53,29 @@ impl RecentCases {
         std::fs::rename(tmp, &self.path)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn newest_first_without_duplicates_and_bounded() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = dir.path().join("config/recent-cases.json");
+        let mut r = RecentCases::load(&store);
+        assert!(r.list().is_empty());
+        let existing = dir.path().join("a.tidemark");
+        std::fs::write(&existing, b"x").unwrap();
+        r.touch(&existing, "A", 10, 1_000).unwrap();
+        for i in 0..MAX_RECENT + 3 {
+            r.touch(&dir.path().join(format!("gone{i}.tidemark")), "gone", 0, 2_000 + i as i64).unwrap();
+        }
+        r.touch(&existing, "A again", 11, 9_000).unwrap();
+        let list = RecentCases::load(&store).list();
+        assert_eq!(list.len(), MAX_RECENT);
+        assert_eq!((list[0].name.as_str(), list[0].events, list[0].exists), ("A again", 11, true));
+        assert_eq!(list[0].last_opened, "1970-01-01T00:00:09.000Z");
+        assert!(!list[1].exists);
+        assert_eq!(list.iter().filter(|c| c.path == existing.display().to_string()).count(), 1);
+    }
+}

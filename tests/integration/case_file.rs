@@ -94,3 +94,34 @@ fn the_case_file_uses_wal_and_the_expected_schema_version() {
     let fts5: i64 = c.query_row("SELECT sqlite_compileoption_used('ENABLE_FTS5')", [], |r| r.get(0)).unwrap();
     assert_eq!(fts5, 1);
 }
+
+#[test]
+fn an_import_cut_off_by_a_crash_is_marked_interrupted_on_the_next_open() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut w) = new_case(dir.path(), "crash");
+    import(&mut w, &[fixture("ual-small.jsonl")]);
+    drop(w);
+    // What a killed import leaves behind: an acquisition still marked running.
+    rusqlite::Connection::open(&path)
+        .unwrap()
+        .execute(
+            "INSERT INTO acquisition (kind, source, parameters, operator, tool_version, started_ms, status, records_read) \
+             VALUES ('import', 'ual-jsonl', '{}', 'tester', '0.1.0', 1, 'running', 8192)",
+            [],
+        )
+        .unwrap();
+    // While another process holds the import lock, the import is live and left alone.
+    let lock_path = dir.path().join("crash.tidemark.import-lock");
+    let held = std::fs::OpenOptions::new().create(true).truncate(false).write(true).open(&lock_path).unwrap();
+    held.lock().unwrap();
+    drop(CaseWriter::open(&path, Arc::new(FixedClock(TEST_NOW_MS)), "t").unwrap());
+    let status = |p: &std::path::Path| CaseReader::open(p).unwrap().summary().unwrap().acquisitions[1].status.clone();
+    assert_eq!(status(&path), "running");
+    held.unlock().unwrap();
+    // Once nobody holds it, the next open closes the acquisition and says so in the case log.
+    drop(CaseWriter::open(&path, Arc::new(FixedClock(TEST_NOW_MS)), "t").unwrap());
+    assert_eq!(status(&path), "interrupted");
+    let log = CaseReader::open(&path).unwrap().log_entries().unwrap();
+    assert_eq!(log.last().unwrap().action, "acquisition.interrupted");
+    assert!(log.last().unwrap().summary.contains("8192 records"));
+}

@@ -156,7 +156,73 @@ impl CaseWriter {
             )?;
             tx.commit()?;
         }
+        writer.close_interrupted()?;
         Ok(writer)
+    }
+
+    /// The lock file that a running import holds, so other processes can tell a live import from one
+    /// that was cut off (crash, power loss, kill).
+    pub(crate) fn import_lock_path(&self) -> PathBuf {
+        let mut name = self.path.file_name().map(|n| n.to_os_string()).unwrap_or_default();
+        name.push(".import-lock");
+        self.path.with_file_name(name)
+    }
+
+    /// Takes the import lock, or says that another import into this case is running.
+    pub(crate) fn lock_imports(&self) -> Result<std::fs::File> {
+        let lock_path = self.import_lock_path();
+        let f = std::fs::OpenOptions::new()
+            .create(true)
+            .truncate(false)
+            .write(true)
+            .open(&lock_path)
+            .map_err(|e| Error::io("create the import lock", &lock_path, &e))?;
+        match f.try_lock() {
+            Ok(()) => Ok(f),
+            Err(_) => Err(Error::new(
+                ErrorCode::Io,
+                "Another import into this case is running (in another window or command). Wait for it to \
+                 finish, then try again.",
+            )),
+        }
+    }
+
+    /// Marks acquisitions left `running` by a process that is gone as `interrupted`, and logs it.
+    /// What they stored is kept; their counts say how far they got.
+    fn close_interrupted(&mut self) -> Result<()> {
+        let stale: Vec<(i64, i64)> = {
+            let mut st =
+                self.conn.prepare("SELECT id, records_read FROM acquisition WHERE status = 'running' ORDER BY id")?;
+            let rows = st.query_map([], |r| Ok((r.get(0)?, r.get(1)?)))?.collect::<rusqlite::Result<_>>()?;
+            rows
+        };
+        if stale.is_empty() {
+            return Ok(());
+        }
+        // A live import holds the lock; then its acquisition is not stale.
+        let Ok(_lock) = self.lock_imports() else { return Ok(()) };
+        let now = self.clock.now_ms();
+        let tx = self.conn.transaction()?;
+        for (id, read) in stale {
+            tx.execute(
+                "UPDATE acquisition SET status = 'interrupted', finished_ms = ?2, \
+                 error = 'Tidemark stopped before this acquisition finished.' WHERE id = ?1",
+                rusqlite::params![id, now],
+            )?;
+            log::append(
+                &tx,
+                now,
+                &self.operator,
+                "acquisition.interrupted",
+                &format!(
+                    "Acquisition #{id} was interrupted before it finished; the {read} records it stored are kept and counted"
+                ),
+                &serde_json::json!({ "acquisition_id": id, "records_read": read }),
+                None,
+            )?;
+        }
+        tx.commit()?;
+        Ok(())
     }
 
     /// The case file path.

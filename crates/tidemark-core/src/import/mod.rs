@@ -234,6 +234,7 @@ impl CaseWriter {
         progress: &mut dyn FnMut(&ImportProgress),
     ) -> Result<ImportReport> {
         let started = Instant::now();
+        let _lock = self.lock_imports()?;
         let files = expand(paths)?;
         if files.is_empty() {
             return Err(Error::new(ErrorCode::ImportUnreadable, "There is nothing to import: no files were given."));

@@ -82,7 +82,7 @@ impl CaseReader {
                 });
             }
             checked += 1;
-            if checked % 50_000 == 0 {
+            if checked.is_multiple_of(50_000) {
                 progress(checked, total);
             }
         }

@@ -129,9 +129,10 @@ fn real_management_api_records_normalize() {
 fn many_records_in_the_same_second_get_distinct_time_ordered_ids_across_imports() {
     let dir = tempfile::tempdir().unwrap();
     let (path, mut w) = new_case(dir.path(), "dense");
-    let a = write_dense_ual(&dir.path().join("a.jsonl"), 20_000, 1);
+    // 45,000 records span two import batches (32,768 each), so batch boundaries are crossed too.
+    let a = write_dense_ual(&dir.path().join("a.jsonl"), 45_000, 1);
     let b = write_dense_ual(&dir.path().join("b.jsonl"), 20_000, 2);
-    assert_eq!(import(&mut w, &[a]).new_events, 20_000);
+    assert_eq!(import(&mut w, &[a]).new_events, 45_000);
     assert_eq!(import(&mut w, &[b]).new_events, 20_000);
     let r = CaseReader::open(&path).unwrap();
     let mut prev: Option<(i64, i64)> = None;
@@ -146,5 +147,5 @@ fn many_records_in_the_same_second_get_distinct_time_ordered_ids_across_imports(
         Ok(())
     })
     .unwrap();
-    assert_eq!(n, 40_000);
+    assert_eq!(n, 65_000);
 }

@@ -524,7 +524,7 @@ impl CaseWriter {
                 for (id, raw_id, ev) in &new_events {
                     let folders = (!ev.folders.is_empty()).then(|| ev.folders.join("; "));
                     let msgids = (!ev.message_ids.is_empty()).then(|| ev.message_ids.join(" "));
-                    let details = serde_json::Value::Object(ev.details.clone()).to_string();
+                    let details = serde_json::to_string(&ev.details).map_err(|e| Error::internal(e.to_string()))?;
                     ins_event.execute(params![
                         id,
                         raw_id,

@@ -202,6 +202,7 @@ fn progress_bar(total: u64) -> Option<ProgressBar> {
 }
 
 fn run(cli: Cli) -> Result<u8, Error> {
+    let verbose = cli.verbose;
     let operator = cli.operator.clone().unwrap_or_else(default_operator);
     let clock = Arc::new(SystemClock);
     match cli.command {
@@ -283,6 +284,13 @@ fn run(cli: Cli) -> Result<u8, Error> {
                 );
                 for f in &report.files {
                     println!("  {} [{}] sha256 {}", safe(&f.path), f.format, f.sha256);
+                }
+                if verbose {
+                    println!(
+                        "  stages busy: worker (split, hash, compress, normalize) {:.2} s, writer (SQLite) {:.2} s",
+                        report.worker_busy_ms as f64 / 1000.0,
+                        report.writer_busy_ms as f64 / 1000.0
+                    );
                 }
                 if report.malformed > 0 {
                     println!("Malformed records are kept raw in the case. First ones:");

@@ -252,6 +252,13 @@ pub struct ImportReport {
     /// Wall time.
     #[ts(type = "number")]
     pub elapsed_ms: i64,
+    /// Time the worker stage (split, hash, compress, normalize) was busy. With `writer_busy_ms`, says
+    /// which stage limits the import.
+    #[ts(type = "number")]
+    pub worker_busy_ms: i64,
+    /// Time the writer stage (SQLite: raw records, events, indexes) was busy.
+    #[ts(type = "number")]
+    pub writer_busy_ms: i64,
 }
 
 /// Progress of a running import, sent as the `import-progress` event.

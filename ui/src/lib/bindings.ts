@@ -323,7 +323,16 @@ malformed_samples: Array<Malformed>,
 /**
  * Wall time.
  */
-elapsed_ms: number, };
+elapsed_ms: number, 
+/**
+ * Time the worker stage (split, hash, compress, normalize) was busy. With `writer_busy_ms`, says
+ * which stage limits the import.
+ */
+worker_busy_ms: number, 
+/**
+ * Time the writer stage (SQLite: raw records, events, indexes) was busy.
+ */
+writer_busy_ms: number, };
 
 export type Malformed = { 
 /**

@@ -431,6 +431,8 @@ export class FakeBackend {
               { locator: `${paths[0]}:903`, error: `record has no CreationTime; Subject was ${XSS_IMG}` },
             ],
             elapsed_ms: 3_412,
+            worker_busy_ms: 2_100,
+            writer_busy_ms: 2_900,
           },
         };
       }

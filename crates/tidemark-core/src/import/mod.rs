@@ -322,15 +322,6 @@ impl CaseWriter {
             drop(rx); // unblocks the producer if the writer stopped early
             r
         });
-        if std::env::var_os("TIDEMARK_TRACE_IMPORT").is_some() {
-            // Where the time went, for scripts/bench: the busier stage is the bottleneck.
-            eprintln!(
-                "import stages: worker (split, hash, compress, normalize) busy {:.2} s, writer (SQLite) busy {:.2} s, wall {:.2} s",
-                worker_busy.load(Ordering::Relaxed) as f64 / 1e6,
-                counts.writer_busy_us as f64 / 1e6,
-                started.elapsed().as_secs_f64()
-            );
-        }
 
         self.conn.pragma_update(None, "foreign_keys", "ON")?;
         self.conn.pragma_update(None, "wal_autocheckpoint", 1000)?;
@@ -405,6 +396,8 @@ impl CaseWriter {
             malformed: counts.malformed,
             malformed_samples: counts.samples,
             elapsed_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
+            worker_busy_ms: i64::try_from(worker_busy.load(Ordering::Relaxed) / 1000).unwrap_or(i64::MAX),
+            writer_busy_ms: i64::try_from(counts.writer_busy_us / 1000).unwrap_or(i64::MAX),
         })
     }
 

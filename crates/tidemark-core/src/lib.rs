@@ -14,7 +14,6 @@ pub mod error;
 pub mod export;
 pub mod import;
 pub mod model;
-pub mod normalize;
 pub mod query;
 pub mod raw;
 pub mod recent;
@@ -26,9 +25,10 @@ pub mod verify;
 pub use case::{CaseReader, CaseWriter, TOOL_VERSION};
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{Error, ErrorBody, ErrorCode, Result};
-pub use import::FormatRegistry;
 pub use query::Query;
 pub use session::OpenCase;
+pub use tidemark_formats as formats;
+pub use tidemark_formats::FormatRegistry;
 
 /// The TypeScript declarations of every type that crosses into the UI, in a stable order.
 /// `ui/src/lib/bindings.ts` is this text; a test fails when the committed file differs.

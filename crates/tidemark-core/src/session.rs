@@ -8,9 +8,9 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use crate::case::{CaseReader, CaseWriter};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
-use crate::import::FormatRegistry;
 use crate::model::{CaseSummary, EventDetail, ImportProgress, ImportReport, Page, SearchCount, SortOrder};
 use crate::query::Query;
+use tidemark_formats::FormatRegistry;
 
 /// An open case.
 #[derive(Debug)]

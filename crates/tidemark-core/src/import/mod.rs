@@ -10,9 +10,6 @@
 //! Nothing is dropped: a record that cannot be normalized is stored raw with its error and counted;
 //! a record seen before adds a raw occurrence pointing at the existing event.
 
-pub mod format;
-pub mod ual_jsonl;
-
 use std::collections::HashMap;
 use std::fs::File;
 use std::io::{BufReader, Read};
@@ -24,12 +21,11 @@ use std::time::Instant;
 use rusqlite::{params, OptionalExtension};
 use sha2::{Digest, Sha256};
 
-pub use format::{Format, FormatRegistry, RawUnit, Units};
+use tidemark_formats::{Format, FormatRegistry, NormalizedEvent, RawUnit};
 
 use crate::case::{CaseWriter, TOOL_VERSION};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{AcquiredFile, ImportProgress, ImportReport, Malformed};
-use crate::normalize::NormalizedEvent;
 use crate::raw::{self, Encoder};
 use crate::time::{key_base, key_lower, key_upper, SEQ_MAX};
 
@@ -144,7 +140,7 @@ impl<R: Read> Read for CountingReader<R> {
 fn prepare(format: &dyn Format, unit: &RawUnit, enc: &mut Encoder) -> Prepared {
     let sha: [u8; 32] = Sha256::digest(&unit.bytes).into();
     let (codec, data, uses_dict) = enc.encode(&unit.bytes);
-    let event = format.normalize(&unit.bytes);
+    let event = format.normalize(&[], &unit.bytes);
     Prepared {
         line: unit.line,
         offset: unit.byte_offset,

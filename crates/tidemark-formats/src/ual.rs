@@ -7,7 +7,7 @@
 
 use serde_json::{Map, Value};
 
-use super::{client_family, split_ip, Action, NormalizedEvent};
+use crate::event::{client_family, split_ip, Action, NormalizedEvent};
 use crate::time::parse_utc_ms;
 
 fn text(v: Option<&Value>) -> Option<String> {
@@ -113,6 +113,13 @@ pub fn action_for(operation: &str, access_type: Option<&str>, parameters: &[(Str
         }
         _ => Action::Other,
     }
+}
+
+/// Normalizes one UAL record given as JSON text (an `AuditData` object). `source` is the format or API
+/// it came from.
+pub fn normalize_json(json: &[u8], source: &str) -> Result<NormalizedEvent, String> {
+    let value: Value = serde_json::from_slice(json).map_err(|e| format!("not valid JSON ({e})"))?;
+    normalize(&value, source)
 }
 
 /// Normalizes one UAL record. `source` is the format or API it came from.

@@ -7,8 +7,9 @@
 
 use std::io::BufRead;
 
-use super::format::{Format, RawUnit, Units};
-use crate::normalize::{ual, NormalizedEvent};
+use crate::event::NormalizedEvent;
+use crate::format::{Format, RawUnit, Units};
+use crate::ual;
 
 /// The UAL JSONL format.
 #[derive(Debug, Clone, Copy)]
@@ -28,7 +29,6 @@ impl Format for UalJsonl {
     }
 
     fn sniff(&self, head: &[u8]) -> bool {
-        let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
         let first = head.iter().position(|b| !b.is_ascii_whitespace()).map(|i| &head[i..]).unwrap_or_default();
         if first.first() != Some(&b'{') {
             return false;
@@ -44,9 +44,8 @@ impl Format for UalJsonl {
         Box::new(Lines { input, line: 0, offset: 0, done: false })
     }
 
-    fn normalize(&self, record: &[u8]) -> Result<NormalizedEvent, String> {
-        let value: serde_json::Value = serde_json::from_slice(record).map_err(|e| format!("not valid JSON ({e})"))?;
-        ual::normalize(&value, "ual-jsonl")
+    fn normalize(&self, _context: &[u8], record: &[u8]) -> Result<NormalizedEvent, String> {
+        ual::normalize_json(record, "ual-jsonl")
     }
 }
 

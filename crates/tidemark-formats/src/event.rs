@@ -5,8 +5,6 @@
 //! in the raw record, which is kept verbatim. The operation is always kept as given; `action` is
 //! Tidemark's category for it ([`Action`]).
 
-pub mod ual;
-
 use serde::Serialize;
 
 /// Tidemark's action categories, in the order the UI lists them.
@@ -77,7 +75,7 @@ impl Action {
     }
 }
 
-/// One record, normalized. Built by a [`crate::import::Format`]; stored as an `event` row.
+/// One record, normalized. Built by a [`crate::Format`]; stored as an `event` row.
 #[derive(Debug, Clone, Default, PartialEq, Serialize)]
 pub struct NormalizedEvent {
     /// De-duplication key: the same record from any source has the same key (UAL `Id`).

@@ -1,0 +1,23 @@
+//! Tidemark's importers: every export format investigators receive, detected from content and
+//! normalized into one event model.
+//!
+//! Pure by design: formats read bytes and return events. No case file, no network, no window, so the
+//! live collectors can hand API pages to the same normalizers the importers use, and every parser is
+//! tested on bytes alone. The engine (`tidemark-core`) owns hashing, storage and de-duplication.
+//!
+//! - [`format`]: the seam ([`Format`], [`FormatRegistry`]).
+//! - [`event`]: the event model ([`NormalizedEvent`], [`Action`]) and shared field parsers.
+//! - [`ual`]: Unified Audit Log records, whatever container they came in.
+//! - [`encoding`]: byte-order marks and UTF-16; [`container`]: folders, zip and gzip.
+#![deny(missing_docs)]
+
+pub mod container;
+pub mod encoding;
+pub mod event;
+pub mod format;
+pub mod time;
+pub mod ual;
+pub mod ual_jsonl;
+
+pub use event::{Action, NormalizedEvent};
+pub use format::{Format, FormatRegistry, RawUnit, Units, HEAD_BYTES};

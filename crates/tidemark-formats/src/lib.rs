@@ -12,6 +12,7 @@
 #![deny(missing_docs)]
 
 pub mod container;
+pub mod csv;
 pub mod encoding;
 pub mod event;
 pub mod format;

@@ -49,6 +49,15 @@ async fn import_files(app: tauri::AppHandle, desk: State<'_, Desk>, paths: Vec<S
 }
 
 #[tauri::command]
+async fn import_cancel(desk: State<'_, Desk>) -> Reply<()> {
+    desk.with_case(|c| {
+        c.cancel_import();
+        Ok(())
+    })
+    .await
+}
+
+#[tauri::command]
 async fn search_count(desk: State<'_, Desk>, query: String) -> Reply<SearchCount> {
     desk.with_case(move |c| c.count(&query)).await
 }
@@ -93,6 +102,7 @@ pub fn run() {
             case_summary,
             case_close,
             import_files,
+            import_cancel,
             search_count,
             search_page,
             event_detail

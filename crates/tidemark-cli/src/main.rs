@@ -141,7 +141,7 @@ fn exit_code(code: ErrorCode) -> u8 {
         | ErrorCode::CaseNewerSchema
         | ErrorCode::CaseExists
         | ErrorCode::CaseNoneOpen => 3,
-        ErrorCode::ImportUnreadable | ErrorCode::ImportUnknownFormat => 4,
+        ErrorCode::ImportUnreadable | ErrorCode::ImportUnknownFormat | ErrorCode::ImportCancelled => 4,
         ErrorCode::QueryInvalid => 5,
         ErrorCode::ExportFailed | ErrorCode::Io | ErrorCode::EventNotFound => 6,
         ErrorCode::Internal => 10,
@@ -262,7 +262,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
                 }
                 if let Some(b) = &bar {
                     b.set_position(p.bytes_done);
-                    b.set_message(format!("{} records", p.records));
+                    b.set_message(format!("{} records, {}/s — {}", p.records, p.records_per_s, safe(&p.current_file)));
                 }
             })?;
             if let Some(b) = bar {
@@ -283,7 +283,26 @@ fn run(cli: Cli) -> Result<u8, Error> {
                     report.read as f64 / secs.max(0.001)
                 );
                 for f in &report.files {
-                    println!("  {} [{}] sha256 {}", safe(&f.path), f.format, f.sha256);
+                    println!(
+                        "  {} — {} ({}), {} bytes, sha256 {}",
+                        safe(&f.path),
+                        f.format_name,
+                        f.encoding,
+                        f.size,
+                        f.sha256
+                    );
+                    println!(
+                        "      {} records: {} new, {} duplicates, {} malformed; {} to {}",
+                        f.records,
+                        f.new_events,
+                        f.duplicates,
+                        f.malformed,
+                        f.first_time.as_deref().unwrap_or("-"),
+                        f.last_time.as_deref().unwrap_or("-")
+                    );
+                    for m in &f.malformed_at {
+                        println!("      malformed at {}", safe(m));
+                    }
                 }
                 if verbose {
                     println!(

@@ -30,6 +30,9 @@ pub enum ErrorCode {
     /// An input file is in no format Tidemark knows.
     #[serde(rename = "import.unknown_format")]
     ImportUnknownFormat,
+    /// The investigator stopped an import; what was read before is kept.
+    #[serde(rename = "import.cancelled")]
+    ImportCancelled,
     /// The search text could not be understood.
     #[serde(rename = "query.invalid")]
     QueryInvalid,
@@ -58,6 +61,7 @@ impl ErrorCode {
             Self::CaseNoneOpen => "case.none_open",
             Self::ImportUnreadable => "import.unreadable",
             Self::ImportUnknownFormat => "import.unknown_format",
+            Self::ImportCancelled => "import.cancelled",
             Self::QueryInvalid => "query.invalid",
             Self::EventNotFound => "event.not_found",
             Self::ExportFailed => "export.failed",

@@ -11,15 +11,39 @@ use ts_rs::TS;
 /// Where an imported file came from and what it hashed to.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct AcquiredFile {
-    /// Path as given at import time.
+    /// Path as given at import time (`archive.zip › member.json` for archive members).
     pub path: String,
-    /// Size in bytes.
+    /// Size in bytes (decompressed for archive members and gzip).
     #[ts(type = "number")]
     pub size: u64,
-    /// SHA-256 of the whole file, lowercase hex.
+    /// SHA-256 of the whole input as read, lowercase hex.
     pub sha256: String,
     /// Format id the file was read as.
     pub format: String,
+    /// The format's name for people.
+    pub format_name: String,
+    /// Text encoding (`utf-8`, `utf-8-bom`, `utf-16le`, `utf-16be`).
+    pub encoding: String,
+    /// The archive or gzip file it came from.
+    pub container: Option<String>,
+    /// Records read from it.
+    #[ts(type = "number")]
+    pub records: i64,
+    /// New events it added.
+    #[ts(type = "number")]
+    pub new_events: i64,
+    /// Records already in the case (or earlier in this import).
+    #[ts(type = "number")]
+    pub duplicates: i64,
+    /// Records that could not be normalized (kept raw).
+    #[ts(type = "number")]
+    pub malformed: i64,
+    /// Where the first malformed records are, with why.
+    pub malformed_at: Vec<String>,
+    /// Earliest event time in it.
+    pub first_time: Option<String>,
+    /// Latest event time in it.
+    pub last_time: Option<String>,
 }
 
 /// One import or collection run: the chain-of-custody unit.
@@ -261,6 +285,18 @@ pub struct ImportReport {
     pub writer_busy_ms: i64,
 }
 
+impl ImportProgress {
+    /// Updates the rate and estimate from the time elapsed.
+    pub fn pace(&mut self, elapsed_ms: u64) {
+        self.elapsed_ms = elapsed_ms;
+        self.records_per_s = if elapsed_ms > 0 { self.records * 1000 / elapsed_ms } else { 0 };
+        self.eta_ms = (self.bytes_done > 0 && self.bytes_total > self.bytes_done && elapsed_ms > 500).then(|| {
+            let left = self.bytes_total - self.bytes_done;
+            (left as f64 * elapsed_ms as f64 / self.bytes_done as f64) as u64
+        });
+    }
+}
+
 /// Progress of a running import, sent as the `import-progress` event.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, TS)]
 pub struct ImportProgress {
@@ -268,15 +304,26 @@ pub struct ImportProgress {
     pub files_done: u32,
     /// Files in this import.
     pub files_total: u32,
+    /// The file being read.
+    pub current_file: String,
     /// Bytes read so far.
     #[ts(type = "number")]
     pub bytes_done: u64,
-    /// Bytes in all files.
+    /// Bytes in all files (an estimate for gzip).
     #[ts(type = "number")]
     pub bytes_total: u64,
     /// Records written so far.
     #[ts(type = "number")]
     pub records: u64,
+    /// Time since the import started.
+    #[ts(type = "number")]
+    pub elapsed_ms: u64,
+    /// Records per second so far.
+    #[ts(type = "number")]
+    pub records_per_s: u64,
+    /// Estimated time left, from the bytes still to read.
+    #[ts(type = "number | null")]
+    pub eta_ms: Option<u64>,
 }
 
 /// A case opened before.

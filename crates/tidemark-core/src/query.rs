@@ -54,20 +54,60 @@ impl Field {
         })
     }
 
-    /// FTS5 column filter for fields searched through `event_fts`.
-    fn fts_columns(self) -> Option<&'static str> {
-        Some(match self {
-            Self::Actor => "{actor}",
-            Self::Mailbox => "{mailbox}",
-            Self::Operation => "{operation}",
-            Self::Ip => "{client_ip}",
-            Self::App => "{app_id client_app}",
-            Self::Session => "{session_id}",
-            Self::Folder => "{folders}",
-            Self::Source => "{source}",
-            Self::Subject => "{subject}",
-            Self::Action | Self::MessageId => return None,
-        })
+    /// Where a field is searched: the word index, the identifier index, or SQL.
+    fn index(self) -> Index {
+        match self {
+            Self::Actor => Index::Word("{actor}"),
+            Self::Mailbox => Index::Word("{mailbox}"),
+            Self::Operation => Index::Word("{operation}"),
+            Self::Folder => Index::Word("{folders}"),
+            Self::Subject => Index::Word("{subject}"),
+            Self::Ip => Index::Ident("{client_ip}"),
+            Self::Session => Index::Ident("{session_id}"),
+            Self::MessageId => Index::Ident("{message_ids}"),
+            Self::Action | Self::App | Self::Source => Index::Sql,
+        }
+    }
+}
+
+/// The two full-text indexes and plain SQL.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Index {
+    /// `event_fts`: words (unicode61), with a column filter (`""` = every column).
+    Word(&'static str),
+    /// `ident_fts`: whole identifiers (message ids, IPs, session and app ids) as single tokens.
+    Ident(&'static str),
+    /// A condition on the event row.
+    Sql,
+}
+
+impl Index {
+    fn table(self) -> &'static str {
+        match self {
+            Self::Ident(_) => "ident_fts",
+            _ => "event_fts",
+        }
+    }
+}
+
+/// Whether free text is an identifier that only the identifier index holds whole: an IP address, a
+/// GUID, or a `<message-id>`.
+fn looks_like_identifier(value: &str) -> bool {
+    let v = value.trim();
+    if v.parse::<std::net::IpAddr>().is_ok() {
+        return true;
+    }
+    let hex: Vec<&str> = v.split('-').collect();
+    let guid = hex.len() == 5
+        && [8, 4, 4, 4, 12].iter().zip(&hex).all(|(n, h)| h.len() == *n && h.bytes().all(|b| b.is_ascii_hexdigit()));
+    guid || (v.starts_with('<') && v.ends_with('>') && v.contains('@'))
+}
+
+fn term_index(t: &Term) -> Index {
+    match t.field {
+        Some(f) => f.index(),
+        None if looks_like_identifier(&t.value) => Index::Ident(""),
+        None => Index::Word(""),
     }
 }
 
@@ -237,36 +277,75 @@ impl Query {
 
     /// Compiles the query.
     pub fn compile(&self) -> Compiled {
-        let mut fts_pos: Vec<String> = Vec::new();
-        let mut fts_neg: Vec<String> = Vec::new();
+        // Clauses whose terms all live in one full-text index become one MATCH expression on it. The
+        // word index drives the query when it has a clause (it is the larger one); otherwise the
+        // identifier index does. Everything else is an SQL condition on the event row.
+        let mut word: (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+        let mut ident: (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+        let mut others: Vec<&Clause> = Vec::new();
+        for clause in &self.clauses {
+            let indexes: Vec<Index> = clause.any_of.iter().map(term_index).collect();
+            let all_word = indexes.iter().all(|i| matches!(i, Index::Word(_)));
+            let all_ident = indexes.iter().all(|i| matches!(i, Index::Ident(_)));
+            let bucket = if all_word {
+                &mut word
+            } else if all_ident {
+                &mut ident
+            } else {
+                others.push(clause);
+                continue;
+            };
+            let alts: Vec<String> = clause.any_of.iter().map(fts_term).collect();
+            let expr = if alts.len() == 1 { alts[0].clone() } else { format!("({})", alts.join(" OR ")) };
+            if clause.negated {
+                bucket.1.push(expr)
+            } else {
+                bucket.0.push(expr)
+            }
+        }
         let mut conds: Vec<String> = Vec::new();
         let mut params: Vec<String> = Vec::new();
-        for clause in &self.clauses {
-            let all_fts = clause.any_of.iter().all(|t| t.field.is_none_or(|f| f.fts_columns().is_some()));
-            if all_fts {
-                let alts: Vec<String> = clause.any_of.iter().map(fts_term).collect();
-                let expr = if alts.len() == 1 { alts[0].clone() } else { format!("({})", alts.join(" OR ")) };
-                if clause.negated {
-                    fts_neg.push(expr);
-                } else {
-                    fts_pos.push(expr);
-                }
+        let combine = |(pos, neg): &(Vec<String>, Vec<String>)| {
+            let mut expr = pos.join(" AND ");
+            for n in neg {
+                expr = format!("({expr}) NOT {n}");
+            }
+            expr
+        };
+        let driving = if !word.0.is_empty() {
+            Some(("event_fts", combine(&word)))
+        } else if !ident.0.is_empty() {
+            Some(("ident_fts", combine(&ident)))
+        } else {
+            None
+        };
+        let drive_table = driving.as_ref().map(|(t, _)| *t);
+        for (table, (pos, neg)) in [("event_fts", &word), ("ident_fts", &ident)] {
+            if drive_table == Some(table) {
                 continue;
             }
+            if !pos.is_empty() {
+                conds.push(format!("e.id IN (SELECT rowid FROM {table} WHERE {table} MATCH ?)"));
+                params.push(combine(&(pos.clone(), neg.clone())));
+            } else {
+                for n in neg {
+                    conds.push(format!("e.id NOT IN (SELECT rowid FROM {table} WHERE {table} MATCH ?)"));
+                    params.push(n.clone());
+                }
+            }
+        }
+        for clause in others {
             let mut alts = Vec::new();
             for t in &clause.any_of {
-                match t.field {
-                    Some(Field::Action) => {
-                        alts.push("e.action = ?".to_owned());
-                        params.push(t.value.to_lowercase());
+                match term_index(t) {
+                    Index::Sql => {
+                        let (cond, value) = sql_term(t);
+                        alts.push(cond);
+                        params.extend(value);
                     }
-                    Some(Field::MessageId) => {
-                        alts.push("e.id IN (SELECT rowid FROM msgid_fts WHERE msgid_fts MATCH ?)".to_owned());
-                        let id = t.value.trim().trim_start_matches('<').trim_end_matches('>');
-                        params.push(format!("\"{}\"{}", id.replace('"', "\"\""), if t.prefix { " *" } else { "" }));
-                    }
-                    _ => {
-                        alts.push("e.id IN (SELECT rowid FROM event_fts WHERE event_fts MATCH ?)".to_owned());
+                    i => {
+                        let table = i.table();
+                        alts.push(format!("e.id IN (SELECT rowid FROM {table} WHERE {table} MATCH ?)"));
                         params.push(fts_term(t));
                     }
                 }
@@ -274,29 +353,53 @@ impl Query {
             let joined = format!("({})", alts.join(" OR "));
             conds.push(if clause.negated { format!("NOT {joined}") } else { joined });
         }
-        let fts = if fts_pos.is_empty() {
-            for n in fts_neg {
-                conds.push("e.id NOT IN (SELECT rowid FROM event_fts WHERE event_fts MATCH ?)".to_owned());
-                params.push(n);
-            }
-            None
-        } else {
-            let mut expr = fts_pos.join(" AND ");
-            for n in fts_neg {
-                expr = format!("({expr}) NOT {n}");
-            }
-            Some(expr)
+        let (fts_table, fts) = match driving {
+            Some((t, e)) => (t, Some(e)),
+            None => ("event_fts", None),
         };
-        Compiled { fts, conds, params, lo: self.after_ms.map(key_lower), hi: self.before_ms.map(key_upper) }
+        Compiled { fts, fts_table, conds, params, lo: self.after_ms.map(key_lower), hi: self.before_ms.map(key_upper) }
+    }
+}
+
+/// The SQL condition for a field the full-text indexes do not hold, with its bound values.
+fn sql_term(t: &Term) -> (String, Vec<String>) {
+    let v = t.value.trim();
+    let like = |col: &str| {
+        (
+            format!("{col} LIKE ? ESCAPE '\\'"),
+            vec![format!("{}%", v.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))],
+        )
+    };
+    match t.field {
+        Some(Field::Action) => ("e.action = ?".to_owned(), vec![v.to_lowercase()]),
+        Some(Field::Source) if t.prefix => like("e.source"),
+        Some(Field::Source) => ("e.source = ?".to_owned(), vec![v.to_lowercase()]),
+        // `app:` is a client family (`app:OWA`) or an application id.
+        _ => {
+            let fam = if t.prefix { "e.client_app LIKE ?" } else { "e.client_app = ? COLLATE NOCASE" };
+            let fam_value = if t.prefix { format!("{v}%") } else { v.to_owned() };
+            (
+                format!("({fam} OR e.id IN (SELECT rowid FROM ident_fts WHERE ident_fts MATCH ?))"),
+                vec![
+                    fam_value,
+                    format!("{{app_id}} : \"{}\"{}", v.replace('"', "\"\""), if t.prefix { " *" } else { "" }),
+                ],
+            )
+        }
     }
 }
 
 /// An FTS5 phrase for a term: the value quoted (quotes doubled), with a column filter and prefix star.
+/// Message ids are matched without their angle brackets (the identifier index does not keep them).
 fn fts_term(t: &Term) -> String {
-    let phrase = format!("\"{}\"{}", t.value.replace('"', "\"\""), if t.prefix { " *" } else { "" });
-    match t.field.and_then(Field::fts_columns) {
-        Some(cols) => format!("{cols} : {phrase}"),
-        None => phrase,
+    let mut value = t.value.as_str();
+    if t.field == Some(Field::MessageId) || t.field.is_none() && looks_like_identifier(value) {
+        value = value.trim().trim_start_matches('<').trim_end_matches('>');
+    }
+    let phrase = format!("\"{}\"{}", value.replace('"', "\"\""), if t.prefix { " *" } else { "" });
+    match t.field.map(Field::index) {
+        Some(Index::Word(cols) | Index::Ident(cols)) if !cols.is_empty() => format!("{cols} : {phrase}"),
+        _ => phrase,
     }
 }
 
@@ -304,8 +407,10 @@ fn fts_term(t: &Term) -> String {
 /// on `event e` with `?` placeholders, their values in order, and an id (time-key) range.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Compiled {
-    /// MATCH expression for `event_fts`, if any positive text terms exist.
+    /// MATCH expression for the driving full-text index, if any positive text terms exist.
     pub fts: Option<String>,
+    /// The full-text table `fts` is for (`event_fts` or `ident_fts`).
+    pub fts_table: &'static str,
     /// SQL conditions over `e` (the event table), joined with AND.
     pub conds: Vec<String>,
     /// Bound values for the `?` in `conds`, in order.
@@ -340,10 +445,11 @@ mod tests {
         let c = q.compile();
         assert_eq!(
             c.fts.as_deref(),
-            Some(
-                r#"("invoice" AND "wire transfer" AND {actor} : "adele" AND ({client_ip} : "10.0.0.1" OR {client_ip} : "2001:db8::1")) NOT {operation} : "Send""#
-            )
+            Some(r#"("invoice" AND "wire transfer" AND {actor} : "adele") NOT {operation} : "Send""#)
         );
+        assert_eq!(c.fts_table, "event_fts");
+        assert_eq!(c.conds, vec!["e.id IN (SELECT rowid FROM ident_fts WHERE ident_fts MATCH ?)"]);
+        assert_eq!(c.params, vec![r#"({client_ip} : "10.0.0.1" OR {client_ip} : "2001:db8::1")"#]);
     }
 
     #[test]
@@ -377,10 +483,15 @@ mod tests {
     #[test]
     fn exact_fields_become_sql_conditions_with_bound_values() {
         let c = parse("action:Read msgid:<ABC@x.example> -action:sync").compile();
-        assert_eq!(c.fts, None);
-        assert_eq!(c.conds.len(), 3);
-        assert_eq!(c.params, vec!["read", "\"ABC@x.example\"", "sync"]);
-        assert!(c.conds[2].starts_with("NOT"));
+        assert_eq!((c.fts_table, c.fts.as_deref()), ("ident_fts", Some(r#"{message_ids} : "ABC@x.example""#)));
+        assert_eq!(c.conds, vec!["(e.action = ?)", "NOT (e.action = ?)"]);
+        assert_eq!(c.params, vec!["read", "sync"]);
+        // Pasted identifiers are looked up whole; app: is a client family or an app id.
+        let c = parse("203.0.113.7 6a5cf5f1-b5b1-4868-2474-1e2b89d10afb").compile();
+        assert_eq!(c.fts_table, "ident_fts");
+        assert_eq!(c.fts.as_deref(), Some(r#""203.0.113.7" AND "6a5cf5f1-b5b1-4868-2474-1e2b89d10afb""#));
+        let c = parse("app:OWA source:purview*").compile();
+        assert_eq!(c.params, vec!["OWA", r#"{app_id} : "OWA""#, "purview%"]);
         let c = parse("-invoice").compile();
         assert_eq!(c.fts, None);
         assert_eq!(c.conds, vec!["e.id NOT IN (SELECT rowid FROM event_fts WHERE event_fts MATCH ?)"]);

@@ -78,6 +78,8 @@ pub(crate) struct Plan {
     pub(crate) id_col: &'static str,
     /// Whether a condition reads the `event` row (otherwise an FTS-only count can skip the join).
     pub(crate) needs_event_row: bool,
+    /// The driving full-text table.
+    pub(crate) fts_table: &'static str,
 }
 
 pub(crate) fn plan(query: &Query) -> Plan {
@@ -86,9 +88,9 @@ pub(crate) fn plan(query: &Query) -> Plan {
     let mut where_ = Vec::new();
     let (sql_from, id_col) = match &c.fts {
         Some(expr) => {
-            where_.push("event_fts MATCH ?".to_owned());
+            where_.push(format!("{} MATCH ?", c.fts_table));
             params.push(SqlValue::Text(expr.clone()));
-            ("event_fts f JOIN event e ON e.id = f.rowid".to_owned(), "f.rowid")
+            (format!("{} f JOIN event e ON e.id = f.rowid", c.fts_table), "f.rowid")
         }
         None => ("event e".to_owned(), "e.id"),
     };
@@ -103,7 +105,7 @@ pub(crate) fn plan(query: &Query) -> Plan {
     let needs_event_row = c.fts.is_none() || !c.conds.is_empty();
     where_.extend(c.conds);
     params.extend(c.params.into_iter().map(SqlValue::Text));
-    Plan { sql_from, where_, params, id_col, needs_event_row }
+    Plan { sql_from, where_, params, id_col, needs_event_row, fts_table: c.fts_table }
 }
 
 impl CaseReader {
@@ -125,7 +127,8 @@ impl CaseReader {
             (total, first, last)
         } else {
             // Counting needs the event table only when a condition reads it.
-            let from = if p.needs_event_row { p.sql_from.as_str() } else { "event_fts f" };
+            let fts_only = format!("{} f", p.fts_table);
+            let from = if p.needs_event_row { p.sql_from.as_str() } else { fts_only.as_str() };
             let sql = format!(
                 "SELECT count(*), min({id}), max({id}) FROM {from} WHERE {}",
                 p.where_.join(" AND "),

@@ -3,11 +3,13 @@
 //! the investigator typed, not SQL.
 
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 
 use crate::case::{CaseReader, CaseWriter};
 use crate::clock::Clock;
 use crate::error::{Error, Result};
+use crate::import::ImportControl;
 use crate::model::{CaseSummary, EventDetail, ImportProgress, ImportReport, Page, SearchCount, SortOrder};
 use crate::query::Query;
 use tidemark_formats::FormatRegistry;
@@ -19,6 +21,8 @@ pub struct OpenCase {
     writer: Mutex<CaseWriter>,
     reader: Mutex<CaseReader>,
     formats: FormatRegistry,
+    /// Set by [`OpenCase::cancel_import`]; read by the running import between batches.
+    cancel_import: AtomicBool,
 }
 
 fn lock<T>(m: &Mutex<T>) -> Result<MutexGuard<'_, T>> {
@@ -33,6 +37,7 @@ impl OpenCase {
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
             formats: FormatRegistry::builtin(),
+            cancel_import: AtomicBool::new(false),
         })
     }
 
@@ -71,8 +76,16 @@ impl OpenCase {
         lock(&self.reader)?.event(id)
     }
 
-    /// Imports files; searches keep working meanwhile.
+    /// Imports files, folders and archives; searches keep working meanwhile, and
+    /// [`OpenCase::cancel_import`] stops it.
     pub fn import(&self, paths: &[PathBuf], progress: &mut dyn FnMut(&ImportProgress)) -> Result<ImportReport> {
-        lock(&self.writer)?.import_files(paths, &self.formats, progress)
+        let mut writer = lock(&self.writer)?;
+        self.cancel_import.store(false, Ordering::Relaxed);
+        writer.import_with(paths, &self.formats, ImportControl { cancel: &self.cancel_import }, progress)
+    }
+
+    /// Asks a running import to stop after the batch it is writing (what was written is kept).
+    pub fn cancel_import(&self) {
+        self.cancel_import.store(true, Ordering::Relaxed);
     }
 }

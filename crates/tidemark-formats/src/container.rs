@@ -30,6 +30,9 @@ pub struct Input {
     pub display: String,
     /// The archive or gzip file this input was unpacked from.
     pub container: Option<PathBuf>,
+    /// Expected size in bytes for progress: exact for files and zip members, the compressed size for
+    /// gzip.
+    pub size_hint: u64,
     origin: Origin,
 }
 
@@ -121,18 +124,21 @@ fn expand_one(p: &Path, out: &mut Expansion) -> std::io::Result<()> {
         out.containers.push(ContainerFile { path: p.to_owned(), size, sha256 });
         let archive = zip::ZipArchive::new(File::open(p).map_err(|e| with_path(p, &e))?)
             .map_err(|e| std::io::Error::new(std::io::ErrorKind::InvalidData, format!("{}: {e}", p.display())))?;
-        let mut members: Vec<(String, usize)> = (0..archive.len())
-            .filter_map(|i| {
-                let name = archive.name_for_index(i)?.to_owned();
-                let skip = name.ends_with('/') || name.split('/').any(hidden);
-                (!skip).then_some((name, i))
-            })
-            .collect();
+        let mut archive = archive;
+        let mut members: Vec<(String, usize, u64)> = Vec::new();
+        for i in 0..archive.len() {
+            let m = archive.by_index_raw(i).map_err(|e| invalid(p, e))?;
+            let name = m.name().to_owned();
+            if !(name.ends_with('/') || name.split('/').any(hidden)) {
+                members.push((name, i, m.size()));
+            }
+        }
         members.sort();
-        for (name, index) in members {
+        for (name, index, size) in members {
             out.inputs.push(Input {
                 display: format!("{} › {name}", p.display()),
                 container: Some(p.to_owned()),
+                size_hint: size,
                 origin: Origin::ZipMember { archive: p.to_owned(), index },
             });
         }
@@ -142,12 +148,14 @@ fn expand_one(p: &Path, out: &mut Expansion) -> std::io::Result<()> {
         out.inputs.push(Input {
             display: format!("{} (gzip)", p.display()),
             container: Some(p.to_owned()),
+            size_hint: size,
             origin: Origin::File(p.to_owned()),
         });
     } else {
         out.inputs.push(Input {
             display: p.display().to_string(),
             container: None,
+            size_hint: meta.len(),
             origin: Origin::File(p.to_owned()),
         });
     }

@@ -3,21 +3,61 @@
 
 export type AcquiredFile = { 
 /**
- * Path as given at import time.
+ * Path as given at import time (`archive.zip › member.json` for archive members).
  */
 path: string, 
 /**
- * Size in bytes.
+ * Size in bytes (decompressed for archive members and gzip).
  */
 size: number, 
 /**
- * SHA-256 of the whole file, lowercase hex.
+ * SHA-256 of the whole input as read, lowercase hex.
  */
 sha256: string, 
 /**
  * Format id the file was read as.
  */
-format: string, };
+format: string, 
+/**
+ * The format's name for people.
+ */
+format_name: string, 
+/**
+ * Text encoding (`utf-8`, `utf-8-bom`, `utf-16le`, `utf-16be`).
+ */
+encoding: string, 
+/**
+ * The archive or gzip file it came from.
+ */
+container: string | null, 
+/**
+ * Records read from it.
+ */
+records: number, 
+/**
+ * New events it added.
+ */
+new_events: number, 
+/**
+ * Records already in the case (or earlier in this import).
+ */
+duplicates: number, 
+/**
+ * Records that could not be normalized (kept raw).
+ */
+malformed: number, 
+/**
+ * Where the first malformed records are, with why.
+ */
+malformed_at: Array<string>, 
+/**
+ * Earliest event time in it.
+ */
+first_time: string | null, 
+/**
+ * Latest event time in it.
+ */
+last_time: string | null, };
 
 export type Acquisition = { 
 /**
@@ -159,7 +199,7 @@ message: string,
  */
 detail: string | null, };
 
-export type ErrorCode = "case.not_found" | "case.not_a_case" | "case.newer_schema" | "case.exists" | "case.none_open" | "import.unreadable" | "import.unknown_format" | "query.invalid" | "event.not_found" | "export.failed" | "io" | "internal";
+export type ErrorCode = "case.not_found" | "case.not_a_case" | "case.newer_schema" | "case.exists" | "case.none_open" | "import.unreadable" | "import.unknown_format" | "import.cancelled" | "query.invalid" | "event.not_found" | "export.failed" | "io" | "internal";
 
 export type EventDetail = { 
 /**
@@ -279,17 +319,33 @@ files_done: number,
  */
 files_total: number, 
 /**
+ * The file being read.
+ */
+current_file: string, 
+/**
  * Bytes read so far.
  */
 bytes_done: number, 
 /**
- * Bytes in all files.
+ * Bytes in all files (an estimate for gzip).
  */
 bytes_total: number, 
 /**
  * Records written so far.
  */
-records: number, };
+records: number, 
+/**
+ * Time since the import started.
+ */
+elapsed_ms: number, 
+/**
+ * Records per second so far.
+ */
+records_per_s: number, 
+/**
+ * Estimated time left, from the bytes still to read.
+ */
+eta_ms: number | null, };
 
 export type ImportReport = { 
 /**

@@ -353,8 +353,10 @@ impl CaseReader {
 
     /// Every acquisition, oldest first, with its files.
     pub fn acquisitions(&self) -> Result<Vec<Acquisition>> {
+        let formats = tidemark_formats::FormatRegistry::builtin();
         let mut files_st = self.conn.prepare_cached(
-            "SELECT path, size, sha256, format FROM acquired_file WHERE acquisition_id = ?1 ORDER BY id",
+            "SELECT path, size, sha256, format, encoding, container, records, events_new, duplicates, malformed, \
+             first_ms, last_ms FROM acquired_file WHERE acquisition_id = ?1 ORDER BY id",
         )?;
         let mut st = self.conn.prepare_cached(
             "SELECT id, kind, source, parameters, operator, tool_version, started_ms, finished_ms, status, \
@@ -383,11 +385,22 @@ impl CaseReader {
             let mut a = a?;
             a.files = files_st
                 .query_map([a.id], |r| {
+                    let format: String = r.get(3)?;
                     Ok(AcquiredFile {
                         path: r.get(0)?,
                         size: r.get::<_, i64>(1)?.try_into().unwrap_or(0),
                         sha256: hex::encode(r.get::<_, Vec<u8>>(2)?),
-                        format: r.get(3)?,
+                        format_name: formats.get(&format).map_or_else(|| format.clone(), |f| f.name().to_owned()),
+                        format,
+                        encoding: r.get(4)?,
+                        container: r.get(5)?,
+                        records: r.get::<_, Option<i64>>(6)?.unwrap_or(0),
+                        new_events: r.get::<_, Option<i64>>(7)?.unwrap_or(0),
+                        duplicates: r.get::<_, Option<i64>>(8)?.unwrap_or(0),
+                        malformed: r.get::<_, Option<i64>>(9)?.unwrap_or(0),
+                        malformed_at: Vec::new(),
+                        first_time: r.get::<_, Option<i64>>(10)?.map(iso_ms),
+                        last_time: r.get::<_, Option<i64>>(11)?.map(iso_ms),
                     })
                 })?
                 .collect::<rusqlite::Result<_>>()?;

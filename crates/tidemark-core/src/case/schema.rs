@@ -10,7 +10,10 @@ use crate::error::{Error, ErrorCode, Result};
 pub const APPLICATION_ID: i32 = 0x5444_4D4B;
 
 /// Migrations in order; the schema version is the number of the last one applied.
-const MIGRATIONS: &[(u32, &str)] = &[(1, include_str!("../../migrations/0001_case_file.sql"))];
+const MIGRATIONS: &[(u32, &str)] = &[
+    (1, include_str!("../../migrations/0001_case_file.sql")),
+    (2, include_str!("../../migrations/0002_universal_import.sql")),
+];
 
 /// The schema version this build writes and reads.
 pub const SCHEMA_VERSION: u32 = MIGRATIONS[MIGRATIONS.len() - 1].0;

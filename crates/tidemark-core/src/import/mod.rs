@@ -11,23 +11,23 @@
 //! a record seen before adds a raw occurrence pointing at the existing event.
 
 use std::collections::HashMap;
-use std::fs::File;
-use std::io::{BufReader, Read};
-use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::io::Read;
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
 
 use rusqlite::{params, OptionalExtension};
 use sha2::{Digest, Sha256};
-
-use tidemark_formats::{Format, FormatRegistry, NormalizedEvent, RawUnit};
+use tidemark_formats::container::{self, Expansion};
+use tidemark_formats::encoding::Encoding;
+use tidemark_formats::{Format, FormatRegistry, NormalizedEvent, RawUnit, HEAD_BYTES};
 
 use crate::case::{CaseWriter, TOOL_VERSION};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{AcquiredFile, ImportProgress, ImportReport, Malformed};
 use crate::raw::{self, Encoder};
-use crate::time::{key_base, key_lower, key_upper, SEQ_MAX};
+use crate::time::{iso_ms, key_base, key_lower, key_upper, SEQ_MAX};
 
 /// Records per batch (and per transaction). FTS5 writes a new index segment at every commit, so
 /// larger transactions mean fewer segments to merge: 32 Ki records cut writer time by 30 % against 8 Ki.
@@ -37,18 +37,19 @@ const BATCH: usize = 32_768;
 const QUEUE: usize = 1;
 /// Malformed records listed in a report (all are counted and kept).
 const MAX_SAMPLES: usize = 20;
+/// Malformed locations listed per file.
+const MAX_FILE_SAMPLES: usize = 5;
 /// Records a compression dictionary is trained on: enough for a good dictionary, few enough that
 /// training stays a small fixed cost per input.
 const DICT_SAMPLES: usize = 1500;
-/// How much of a file format detection looks at.
-const SNIFF_BYTES: usize = 64 * 1024;
 
+/// One input, recognised: where its bytes come from, how they are encoded, and how to read them.
 struct Input<'f> {
-    path: PathBuf,
-    display: String,
-    size: u64,
-    sha256: Vec<u8>,
+    source: container::Input,
+    encoding: Encoding,
+    context: Vec<u8>,
     format: &'f dyn Format,
+    container_sha256: Option<Vec<u8>>,
 }
 
 struct Prepared {
@@ -63,51 +64,34 @@ struct Prepared {
 }
 
 enum Message {
-    Batch { file: usize, dict: Option<Vec<u8>>, records: Vec<Prepared> },
+    Batch {
+        file: usize,
+        dict: Option<Vec<u8>>,
+        records: Vec<Prepared>,
+    },
+    /// A file has been read to its end: its size and SHA-256 (of the bytes as received).
+    FileDone {
+        file: usize,
+        size: u64,
+        sha256: [u8; 32],
+    },
     Failed(Error),
 }
 
-/// Expands folders (recursively, in name order) into the files inside them.
-fn expand(paths: &[PathBuf]) -> Result<Vec<PathBuf>> {
-    let mut out = Vec::new();
-    for p in paths {
-        let meta = std::fs::metadata(p).map_err(|e| Error::io("read", p, &e).with_code(ErrorCode::ImportUnreadable))?;
-        if meta.is_dir() {
-            let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
-                .map_err(|e| Error::io("list the folder", p, &e).with_code(ErrorCode::ImportUnreadable))?
-                .filter_map(|e| e.ok().map(|e| e.path()))
-                .filter(|p| !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
-                .collect();
-            entries.sort();
-            out.extend(expand(&entries)?);
-        } else {
-            out.push(p.clone());
-        }
-    }
-    Ok(out)
+fn unreadable(display: &str, e: &std::io::Error) -> Error {
+    Error::new(
+        ErrorCode::ImportUnreadable,
+        format!("{display} could not be read: {e}. Nothing more was imported from it."),
+    )
+    .with_detail(e.to_string())
 }
 
-/// Hashes a file and reads its head for format detection.
-fn inspect(path: &Path) -> Result<(u64, Vec<u8>, Vec<u8>)> {
-    let unreadable = |e: &std::io::Error| Error::io("read", path, e).with_code(ErrorCode::ImportUnreadable);
-    let mut f = File::open(path).map_err(|e| unreadable(&e))?;
-    let mut h = Sha256::new();
-    let mut head = Vec::new();
-    let mut buf = vec![0u8; 1 << 20];
-    let mut size = 0u64;
-    loop {
-        let n = f.read(&mut buf).map_err(|e| unreadable(&e))?;
-        if n == 0 {
-            break;
-        }
-        if head.len() < SNIFF_BYTES {
-            let take = (SNIFF_BYTES - head.len()).min(n);
-            head.extend_from_slice(&buf[..take]);
-        }
-        h.update(&buf[..n]);
-        size += n as u64;
-    }
-    Ok((size, h.finalize().to_vec(), head))
+/// Reads the head of an input for format detection.
+fn read_head(input: &container::Input) -> std::io::Result<Vec<u8>> {
+    let mut r = input.open()?.take(HEAD_BYTES as u64 + 4);
+    let mut head = Vec::with_capacity(HEAD_BYTES);
+    r.read_to_end(&mut head)?;
+    Ok(head)
 }
 
 /// 128-bit de-duplication key: a GUID parsed, anything else hashed.
@@ -124,28 +108,37 @@ fn key128(key: &str) -> u128 {
     u128::from_be_bytes(b) | 1 // hashed keys are odd; cannot be confused with a nil GUID
 }
 
-struct CountingReader<R> {
+/// Counts and hashes the bytes of an input as they are read: the file's SHA-256 comes for free with
+/// the one pass that imports it.
+struct Witness<R> {
     inner: R,
-    counter: Arc<AtomicU64>,
+    sha: Arc<std::sync::Mutex<(Sha256, u64)>>,
+    progress: Arc<AtomicU64>,
 }
 
-impl<R: Read> Read for CountingReader<R> {
+impl<R: Read> Read for Witness<R> {
     fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
         let n = self.inner.read(buf)?;
-        self.counter.fetch_add(n as u64, Ordering::Relaxed);
+        if let Ok(mut g) = self.sha.lock() {
+            g.0.update(&buf[..n]);
+            g.1 += n as u64;
+        }
+        self.progress.fetch_add(n as u64, Ordering::Relaxed);
         Ok(n)
     }
 }
 
-fn prepare(format: &dyn Format, unit: &RawUnit, enc: &mut Encoder) -> Prepared {
-    let sha: [u8; 32] = Sha256::digest(&unit.bytes).into();
-    let (codec, data, uses_dict) = enc.encode(&unit.bytes);
-    let event = format.normalize(&[], &unit.bytes);
+fn prepare(input: &Input<'_>, unit: &RawUnit, enc: &mut Encoder) -> Prepared {
+    let original = input.encoding.encode_record(&unit.bytes);
+    let bytes = original.as_deref().unwrap_or(&unit.bytes);
+    let sha: [u8; 32] = Sha256::digest(bytes).into();
+    let (codec, data, uses_dict) = enc.encode(bytes);
+    let event = input.format.normalize(&input.context, &unit.bytes);
     Prepared {
         line: unit.line,
-        offset: unit.byte_offset,
+        offset: unit.byte_offset + input.encoding.bom_len() as u64,
         sha256: sha,
-        size: unit.bytes.len(),
+        size: bytes.len(),
         codec,
         data,
         uses_dict,
@@ -154,36 +147,48 @@ fn prepare(format: &dyn Format, unit: &RawUnit, enc: &mut Encoder) -> Prepared {
 }
 
 /// Stage one: cut, hash, compress, normalize. Runs on its own thread.
-fn produce(inputs: &[Input<'_>], tx: &crossbeam_channel::Sender<Message>, bytes: &Arc<AtomicU64>, busy: &AtomicU64) {
+fn produce(
+    inputs: &[Input<'_>],
+    tx: &crossbeam_channel::Sender<Message>,
+    bytes: &Arc<AtomicU64>,
+    busy: &AtomicU64,
+    cancel: &AtomicBool,
+) {
     let mut t = Instant::now();
     for (i, input) in inputs.iter().enumerate() {
-        let file = match File::open(&input.path) {
-            Ok(f) => f,
+        let raw = match input.source.open() {
+            Ok(r) => r,
             Err(e) => {
-                let _ =
-                    tx.send(Message::Failed(Error::io("read", &input.path, &e).with_code(ErrorCode::ImportUnreadable)));
+                let _ = tx.send(Message::Failed(unreadable(&input.source.display, &e)));
                 return;
             }
         };
-        let reader = BufReader::with_capacity(4 << 20, CountingReader { inner: file, counter: bytes.clone() });
-        let mut units = input.format.split(Box::new(reader));
+        let sha = Arc::new(std::sync::Mutex::new((Sha256::new(), 0u64)));
+        let witness = Witness { inner: raw, sha: sha.clone(), progress: bytes.clone() };
+        let text = match input.encoding.text_reader(Box::new(witness)) {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = tx.send(Message::Failed(unreadable(&input.source.display, &e)));
+                return;
+            }
+        };
+        let mut units = input.format.split(text);
         let mut encoder: Option<Encoder> = None;
         let mut pending: Vec<RawUnit> = Vec::with_capacity(BATCH);
-        let mut finished = false;
-        while !finished {
+        loop {
+            if cancel.load(Ordering::Relaxed) {
+                return;
+            }
             pending.clear();
             for u in units.by_ref().take(BATCH) {
                 match u {
                     Ok(u) => pending.push(u),
                     Err(e) => {
-                        let _ = tx.send(Message::Failed(
-                            Error::io("read", &input.path, &e).with_code(ErrorCode::ImportUnreadable),
-                        ));
+                        let _ = tx.send(Message::Failed(unreadable(&input.source.display, &e)));
                         return;
                     }
                 }
             }
-            finished = pending.len() < BATCH;
             if pending.is_empty() {
                 break;
             }
@@ -200,14 +205,39 @@ fn produce(inputs: &[Input<'_>], tx: &crossbeam_channel::Sender<Message>, bytes:
                 }
             }
             let Some(enc) = encoder.as_mut() else { return };
-            let records: Vec<Prepared> = pending.iter().map(|u| prepare(input.format, u, enc)).collect();
+            let records: Vec<Prepared> = pending.iter().map(|u| prepare(input, u, enc)).collect();
             busy.fetch_add(t.elapsed().as_micros() as u64, Ordering::Relaxed);
             if tx.send(Message::Batch { file: i, dict, records }).is_err() {
                 return; // the writer stopped; it reports why
             }
             t = Instant::now();
         }
+        drop(units);
+        let (size, digest) = match Arc::try_unwrap(sha).ok().and_then(|m| m.into_inner().ok()) {
+            Some((h, n)) => (n, h.finalize().into()),
+            None => {
+                let _ = tx.send(Message::Failed(Error::internal("the input's hash was still in use")));
+                return;
+            }
+        };
+        if tx.send(Message::FileDone { file: i, size, sha256: digest }).is_err() {
+            return;
+        }
     }
+}
+
+/// What one file contributed.
+#[derive(Default, Clone)]
+struct FileCounts {
+    read: i64,
+    new_events: i64,
+    duplicates: i64,
+    malformed: i64,
+    first_ms: Option<i64>,
+    last_ms: Option<i64>,
+    samples: Vec<String>,
+    size: u64,
+    sha256: Vec<u8>,
 }
 
 #[derive(Default)]
@@ -218,53 +248,101 @@ struct Counts {
     malformed: i64,
     samples: Vec<Malformed>,
     writer_busy_us: u64,
+    files: Vec<FileCounts>,
+}
+
+/// An import's options beyond its inputs.
+#[derive(Debug, Clone, Copy)]
+pub struct ImportControl<'a> {
+    /// Set to stop the import; what was read before is kept and the acquisition is marked interrupted.
+    pub cancel: &'a AtomicBool,
+}
+
+/// What the writer needs to know about the acquisition it writes.
+struct Batches<'a, 'f> {
+    acquisition_id: i64,
+    received_ms: i64,
+    file_ids: &'a [i64],
+    inputs: &'a [Input<'f>],
+    started: Instant,
 }
 
 impl CaseWriter {
-    /// Imports files (or folders of files) into the case as one acquisition.
+    /// Imports files, folders (recursively), zip archives and gzip files into the case as one
+    /// acquisition.
     ///
-    /// Every file is hashed and its format detected before anything is written; a file in no known
-    /// format stops the import with [`ErrorCode::ImportUnknownFormat`] and the case unchanged.
+    /// Every input's format and encoding are detected before anything is written; an input in no
+    /// known format stops the import with [`ErrorCode::ImportUnknownFormat`] and the case unchanged.
     pub fn import_files(
         &mut self,
         paths: &[PathBuf],
         registry: &FormatRegistry,
         progress: &mut dyn FnMut(&ImportProgress),
     ) -> Result<ImportReport> {
+        let cancel = AtomicBool::new(false);
+        self.import_with(paths, registry, ImportControl { cancel: &cancel }, progress)
+    }
+
+    /// [`CaseWriter::import_files`], cancellable.
+    pub fn import_with(
+        &mut self,
+        paths: &[PathBuf],
+        registry: &FormatRegistry,
+        control: ImportControl<'_>,
+        progress: &mut dyn FnMut(&ImportProgress),
+    ) -> Result<ImportReport> {
         let started = Instant::now();
         let _lock = self.lock_imports()?;
-        let files = expand(paths)?;
-        if files.is_empty() {
-            return Err(Error::new(ErrorCode::ImportUnreadable, "There is nothing to import: no files were given."));
+        let Expansion { inputs: sources, containers } = container::expand(paths).map_err(|e| {
+            Error::new(
+                ErrorCode::ImportUnreadable,
+                format!("The selection could not be read: {e}. Nothing was imported."),
+            )
+        })?;
+        if sources.is_empty() {
+            return Err(Error::new(
+                ErrorCode::ImportUnreadable,
+                "There is nothing to import: no files were given, or the folders and archives are empty.",
+            ));
         }
-        let mut inputs = Vec::with_capacity(files.len());
-        let bytes_total: u64 = files.iter().filter_map(|p| std::fs::metadata(p).ok()).map(|m| m.len()).sum();
-        let mut prog = ImportProgress { files_total: files.len() as u32, bytes_total, ..Default::default() };
-        progress(&prog);
-        for path in &files {
-            let (size, sha256, head) = inspect(path)?;
-            let Some(format) = registry.detect(&head) else {
+        let mut inputs = Vec::with_capacity(sources.len());
+        for source in sources {
+            let head = read_head(&source).map_err(|e| unreadable(&source.display, &e))?;
+            let encoding = Encoding::detect(&head);
+            let text = encoding.decode_head(&head);
+            let Some(format) = registry.detect(&text) else {
                 let known: Vec<&str> = registry.all().map(|f| f.describe()).collect();
                 return Err(Error::new(
                     ErrorCode::ImportUnknownFormat,
                     format!(
-                        "{} is not in a format Tidemark can import. Expected: {}. Nothing was imported.",
-                        path.display(),
+                        "{} is not in a format Tidemark can import. Expected one of: {}. Nothing was imported.",
+                        source.display,
                         known.join("; ")
                     ),
                 ));
             };
-            inputs.push(Input { path: path.clone(), display: path.display().to_string(), size, sha256, format });
+            let container_sha256 = source
+                .container
+                .as_ref()
+                .and_then(|c| containers.iter().find(|k| &k.path == c))
+                .map(|k| k.sha256.to_vec());
+            let context = format.context(&text);
+            inputs.push(Input { source, encoding, context, format, container_sha256 });
         }
 
         let now = self.clock.now_ms();
         let formats: Vec<&str> = {
             let mut f: Vec<&str> = inputs.iter().map(|i| i.format.id()).collect();
+            f.sort_unstable();
             f.dedup();
             f
         };
         let parameters = serde_json::json!({
-            "files": inputs.iter().map(|i| &i.display).collect::<Vec<_>>(),
+            "inputs": paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>(),
+            "files": inputs.iter().map(|i| &i.source.display).collect::<Vec<_>>(),
+            "containers": containers.iter().map(|c| serde_json::json!({
+                "path": c.path.display().to_string(), "size": c.size, "sha256": hex::encode(c.sha256),
+            })).collect::<Vec<_>>(),
             "formats": formats,
         });
         let acquisition_id = {
@@ -277,8 +355,17 @@ impl CaseWriter {
             let id = tx.last_insert_rowid();
             for input in &inputs {
                 tx.execute(
-                    "INSERT INTO acquired_file (acquisition_id, path, size, sha256, format) VALUES (?1, ?2, ?3, ?4, ?5)",
-                    params![id, input.display, input.size as i64, input.sha256, input.format.id()],
+                    "INSERT INTO acquired_file (acquisition_id, path, size, sha256, format, encoding, context, container, \
+                     container_sha256) VALUES (?1, ?2, 0, X'', ?3, ?4, ?5, ?6, ?7)",
+                    params![
+                        id,
+                        input.source.display,
+                        input.format.id(),
+                        input.encoding.as_str(),
+                        input.context,
+                        input.source.container.as_ref().map(|c| c.display().to_string()),
+                        input.container_sha256,
+                    ],
                 )?;
             }
             tx.commit()?;
@@ -297,22 +384,28 @@ impl CaseWriter {
         self.conn.pragma_update(None, "foreign_keys", "OFF")?;
         let bytes = Arc::new(AtomicU64::new(0));
         let (tx, rx) = crossbeam_channel::bounded::<Message>(QUEUE);
-        let mut counts = Counts::default();
+        let mut counts = Counts { files: vec![FileCounts::default(); inputs.len()], ..Counts::default() };
         let worker_busy = AtomicU64::new(0);
+        let mut prog = ImportProgress {
+            files_total: inputs.len() as u32,
+            bytes_total: inputs.iter().map(|i| i.source.size_hint).sum(),
+            current_file: inputs.first().map(|i| i.source.display.clone()).unwrap_or_default(),
+            ..Default::default()
+        };
+        progress(&prog);
         let outcome = std::thread::scope(|s| {
             let producer_bytes = bytes.clone();
             let inputs_ref = &inputs;
             let busy = &worker_busy;
-            s.spawn(move || produce(inputs_ref, &tx, &producer_bytes, busy));
+            let cancel = control.cancel;
+            s.spawn(move || produce(inputs_ref, &tx, &producer_bytes, busy, cancel));
             let r = self.write_batches(
                 &rx,
-                acquisition_id,
-                now,
-                &file_ids,
-                &inputs,
+                &Batches { acquisition_id, received_ms: now, file_ids: &file_ids, inputs: &inputs, started },
                 &bytes,
                 &mut prog,
                 &mut counts,
+                control.cancel,
                 progress,
             );
             drop(rx); // unblocks the producer if the writer stopped early
@@ -324,20 +417,32 @@ impl CaseWriter {
         let finished = self.clock.now_ms();
         let files_report: Vec<AcquiredFile> = inputs
             .iter()
-            .map(|i| AcquiredFile {
-                path: i.display.clone(),
-                size: i.size,
-                sha256: hex::encode(&i.sha256),
+            .zip(&counts.files)
+            .map(|(i, c)| AcquiredFile {
+                path: i.source.display.clone(),
+                size: c.size,
+                sha256: hex::encode(&c.sha256),
                 format: i.format.id().to_owned(),
+                format_name: i.format.name().to_owned(),
+                encoding: i.encoding.as_str().to_owned(),
+                container: i.source.container.as_ref().map(|c| c.display().to_string()),
+                records: c.read,
+                new_events: c.new_events,
+                duplicates: c.duplicates,
+                malformed: c.malformed,
+                malformed_at: c.samples.clone(),
+                first_time: c.first_ms.map(iso_ms),
+                last_time: c.last_ms.map(iso_ms),
             })
             .collect();
         let (status, error) = match &outcome {
             Ok(()) => ("completed", None),
+            Err(e) if e.code == ErrorCode::ImportCancelled => ("interrupted", Some(e.message.clone())),
             Err(e) => ("failed", Some(e.message.clone())),
         };
         let mut combined = Sha256::new();
-        for i in &inputs {
-            combined.update(&i.sha256);
+        for c in &counts.files {
+            combined.update(&c.sha256);
         }
         let combined = combined.finalize();
         let tx = self.conn.transaction()?;
@@ -374,6 +479,7 @@ impl CaseWriter {
                 "status": status,
                 "error": error,
                 "files": files_report,
+                "containers": parameters["containers"],
                 "records": counts.read,
                 "new_events": counts.new_events,
                 "duplicates": counts.duplicates,
@@ -397,19 +503,17 @@ impl CaseWriter {
         })
     }
 
-    #[allow(clippy::too_many_arguments)]
     fn write_batches(
         &mut self,
         rx: &crossbeam_channel::Receiver<Message>,
-        acquisition_id: i64,
-        received_ms: i64,
-        file_ids: &[i64],
-        inputs: &[Input<'_>],
+        b: &Batches<'_, '_>,
         bytes: &AtomicU64,
         prog: &mut ImportProgress,
         counts: &mut Counts,
+        cancel: &AtomicBool,
         progress: &mut dyn FnMut(&ImportProgress),
     ) -> Result<()> {
+        let (acquisition_id, received_ms, file_ids, inputs) = (b.acquisition_id, b.received_ms, b.file_ids, b.inputs);
         // Known record keys → event id. Preloaded so re-imports add occurrences, not events.
         let mut known: HashMap<u128, i64> = HashMap::new();
         {
@@ -425,18 +529,48 @@ impl CaseWriter {
         let mut dict_ids: HashMap<usize, i64> = HashMap::new();
         let mut next_raw: i64 =
             self.conn.query_row("SELECT coalesce(max(id), 0) + 1 FROM raw_record", [], |r| r.get(0))?;
-        let mut current_file = 0usize;
 
         for msg in rx {
+            if cancel.load(Ordering::Relaxed) {
+                return Err(Error::new(
+                    ErrorCode::ImportCancelled,
+                    format!(
+                        "The import was stopped. The {} records read before that are kept; import the same files \
+                         again to add the rest (records already in the case are recognised).",
+                        counts.read
+                    ),
+                ));
+            }
             let (file, dict, records) = match msg {
                 Message::Batch { file, dict, records } => (file, dict, records),
+                Message::FileDone { file, size, sha256 } => {
+                    let c = &mut counts.files[file];
+                    c.size = size;
+                    c.sha256 = sha256.to_vec();
+                    self.conn.execute(
+                        "UPDATE acquired_file SET size = ?2, sha256 = ?3, records = ?4, events_new = ?5, duplicates = ?6, \
+                         malformed = ?7, first_ms = ?8, last_ms = ?9 WHERE id = ?1",
+                        params![
+                            file_ids[file],
+                            size as i64,
+                            &sha256[..],
+                            c.read,
+                            c.new_events,
+                            c.duplicates,
+                            c.malformed,
+                            c.first_ms,
+                            c.last_ms
+                        ],
+                    )?;
+                    prog.files_done = file as u32 + 1;
+                    if let Some(next) = inputs.get(file + 1) {
+                        prog.current_file.clone_from(&next.source.display);
+                    }
+                    continue;
+                }
                 Message::Failed(e) => return Err(e),
             };
             let busy_since = Instant::now();
-            if file != current_file {
-                prog.files_done = file as u32;
-                current_file = file;
-            }
             let tx = self.conn.transaction()?;
             if let Some(d) = dict {
                 let sha = Sha256::digest(&d).to_vec();
@@ -451,23 +585,30 @@ impl CaseWriter {
             // De-duplicate in input order, then assign time keys.
             let mut raw_event: Vec<Option<i64>> = Vec::with_capacity(records.len());
             let mut new_events: Vec<(i64, i64, &NormalizedEvent)> = Vec::new();
+            let fc = &mut counts.files[file];
             for (i, rec) in records.iter().enumerate() {
                 counts.read += 1;
+                fc.read += 1;
                 match &rec.event {
                     Err(reason) => {
                         counts.malformed += 1;
+                        fc.malformed += 1;
+                        let locator = format!("{} line {}", inputs[file].source.display, rec.line);
+                        if fc.samples.len() < MAX_FILE_SAMPLES {
+                            fc.samples.push(format!("line {}: {reason}", rec.line));
+                        }
                         if counts.samples.len() < MAX_SAMPLES {
-                            counts.samples.push(Malformed {
-                                locator: format!("{} line {}", inputs[file].display, rec.line),
-                                error: reason.clone(),
-                            });
+                            counts.samples.push(Malformed { locator, error: reason.clone() });
                         }
                         raw_event.push(None);
                     }
                     Ok(ev) => {
+                        fc.first_ms = Some(fc.first_ms.map_or(ev.time_ms, |m| m.min(ev.time_ms)));
+                        fc.last_ms = Some(fc.last_ms.map_or(ev.time_ms, |m| m.max(ev.time_ms)));
                         let k = key128(&ev.record_key);
                         if let Some(&id) = known.get(&k) {
                             counts.duplicates += 1;
+                            fc.duplicates += 1;
                             raw_event.push(Some(id));
                         } else {
                             let ms = crate::time::clamp_ms(ev.time_ms);
@@ -490,6 +631,7 @@ impl CaseWriter {
                             let id = key_base(ms) | seq;
                             known.insert(k, id);
                             counts.new_events += 1;
+                            fc.new_events += 1;
                             raw_event.push(Some(id));
                             new_events.push((id, next_raw + i as i64, ev));
                         }
@@ -501,19 +643,22 @@ impl CaseWriter {
                 let mut ins_event = tx.prepare_cached(
                     "INSERT INTO event (id, raw_id, record_key, time_ms, source, workload, record_type, operation, action, \
                      actor, mailbox, client_ip, client_port, client_app, user_agent, app_id, session_id, result, subject, \
-                     folders, message_ids, item_count, object, details) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, ?23, ?24)",
+                     folders, message_ids, item_count, object, details, parameters) \
+                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, \
+                     ?23, ?24, ?25)",
                 )?;
                 let mut ins_fts = tx.prepare_cached(
-                    "INSERT INTO event_fts (rowid, operation, action, actor, mailbox, client_ip, client_app, user_agent, \
-                     app_id, session_id, subject, folders, object, source) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+                    "INSERT INTO event_fts (rowid, operation, actor, mailbox, user_agent, subject, folders, object, \
+                     parameters) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 )?;
-                let mut ins_msgid = tx.prepare_cached("INSERT INTO msgid_fts (rowid, message_ids) VALUES (?1, ?2)")?;
+                let mut ins_ident = tx.prepare_cached(
+                    "INSERT INTO ident_fts (rowid, message_ids, client_ip, session_id, app_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+                )?;
                 for (id, raw_id, ev) in &new_events {
                     let folders = (!ev.folders.is_empty()).then(|| ev.folders.join("; "));
                     let msgids = (!ev.message_ids.is_empty()).then(|| ev.message_ids.join(" "));
                     let details = serde_json::to_string(&ev.details).map_err(|e| Error::internal(e.to_string()))?;
+                    let parameters = ev.details.get("parameters").and_then(serde_json::Value::as_str);
                     ins_event.execute(params![
                         id,
                         raw_id,
@@ -538,26 +683,22 @@ impl CaseWriter {
                         msgids,
                         ev.item_count,
                         ev.object,
-                        details
+                        details,
+                        parameters
                     ])?;
                     ins_fts.execute(params![
                         id,
                         ev.operation,
-                        ev.action,
                         ev.actor,
                         ev.mailbox,
-                        ev.client_ip,
-                        ev.client_app,
                         ev.user_agent,
-                        ev.app_id,
-                        ev.session_id,
                         ev.subject,
                         folders,
                         ev.object,
-                        ev.source
+                        parameters
                     ])?;
-                    if let Some(m) = msgids {
-                        ins_msgid.execute(params![id, m])?;
+                    if msgids.is_some() || ev.client_ip.is_some() || ev.session_id.is_some() || ev.app_id.is_some() {
+                        ins_ident.execute(params![id, msgids, ev.client_ip, ev.session_id, ev.app_id])?;
                     }
                 }
                 let mut ins_raw = tx.prepare_cached(
@@ -591,10 +732,12 @@ impl CaseWriter {
             counts.writer_busy_us += busy_since.elapsed().as_micros() as u64;
             prog.records = counts.read as u64;
             prog.bytes_done = bytes.load(Ordering::Relaxed);
+            prog.pace(b.started.elapsed().as_millis() as u64);
             progress(prog);
         }
         prog.files_done = prog.files_total;
         prog.bytes_done = bytes.load(Ordering::Relaxed);
+        prog.pace(b.started.elapsed().as_millis() as u64);
         progress(prog);
         Ok(())
     }

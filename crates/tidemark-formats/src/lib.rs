@@ -16,6 +16,7 @@ pub mod csv;
 pub mod encoding;
 pub mod event;
 pub mod format;
+pub mod json_stream;
 pub mod time;
 pub mod ual;
 pub mod ual_jsonl;

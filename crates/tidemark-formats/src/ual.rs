@@ -5,41 +5,313 @@
 //! is only refused when it has no `Operation` or no usable time, because an event without them cannot
 //! be placed on a timeline.
 
+use std::borrow::Cow;
+
+use serde::de::{IgnoredAny, Visitor};
+use serde::Deserialize;
 use serde_json::{Map, Value};
 
 use crate::event::{client_family, split_ip, Action, NormalizedEvent};
 use crate::time::parse_utc_ms;
 
-fn text(v: Option<&Value>) -> Option<String> {
-    match v? {
-        Value::String(s) => {
-            let t = s.trim();
-            (!t.is_empty()).then(|| t.to_owned())
-        }
-        Value::Number(n) => Some(n.to_string()),
-        Value::Bool(b) => Some(b.to_string()),
-        _ => None,
+/// A scalar field read leniently: strings as they are, numbers and booleans as their text, anything
+/// else (objects, arrays, null) as absent.
+#[derive(Debug, Default, Clone, PartialEq)]
+struct Text<'a>(Option<Cow<'a, str>>);
+
+impl<'a> Text<'a> {
+    /// The trimmed value, if not empty.
+    fn get(&self) -> Option<&str> {
+        self.0.as_deref().map(str::trim).filter(|t| !t.is_empty())
+    }
+    fn owned(&self) -> Option<String> {
+        self.get().map(str::to_owned)
+    }
+    fn from_value(v: Option<&'a Value>) -> Self {
+        Text(match v {
+            Some(Value::String(s)) => Some(Cow::Borrowed(s.as_str())),
+            Some(Value::Number(n)) => Some(Cow::Owned(n.to_string())),
+            Some(Value::Bool(b)) => Some(Cow::Owned(b.to_string())),
+            _ => None,
+        })
     }
 }
 
-fn get<'a>(o: &'a Map<String, Value>, key: &str) -> Option<&'a Value> {
-    o.get(key)
+impl<'de: 'a, 'a> Deserialize<'de> for Text<'a> {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Text<'de>;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a scalar")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Self::Value, E> {
+                Ok(Text(Some(Cow::Borrowed(v))))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Self::Value, E> {
+                Ok(Text(Some(Cow::Owned(v.to_owned()))))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Self::Value, E> {
+                Ok(Text(Some(Cow::Owned(v))))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Self::Value, E> {
+                Ok(Text(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Self::Value, E> {
+                Ok(Text(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_f64<E>(self, v: f64) -> Result<Self::Value, E> {
+                Ok(Text(Some(Cow::Owned(
+                    serde_json::Number::from_f64(v).map_or_else(|| v.to_string(), |n| n.to_string()),
+                ))))
+            }
+            fn visit_bool<E>(self, v: bool) -> Result<Self::Value, E> {
+                Ok(Text(Some(Cow::Owned(v.to_string()))))
+            }
+            fn visit_unit<E>(self) -> Result<Self::Value, E> {
+                Ok(Text(None))
+            }
+            fn visit_none<E>(self) -> Result<Self::Value, E> {
+                Ok(Text(None))
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(self, mut m: A) -> Result<Self::Value, A::Error> {
+                while m.next_entry::<IgnoredAny, IgnoredAny>()?.is_some() {}
+                Ok(Text(None))
+            }
+            fn visit_seq<A: serde::de::SeqAccess<'de>>(self, mut s: A) -> Result<Self::Value, A::Error> {
+                while s.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Text(None))
+            }
+        }
+        d.deserialize_any(V)
+    }
 }
 
-/// `[{"Name": …, "Value": …}]` lists (Parameters, OperationProperties, ExtendedProperties).
-fn name_values(v: Option<&Value>) -> Vec<(String, String)> {
-    let Some(Value::Array(items)) = v else {
-        return Vec::new();
+/// `{"Name": …, "Value": …}` entries (Parameters, OperationProperties, ExtendedProperties). A value
+/// that is not a string keeps its JSON text.
+#[derive(Debug, Default, Deserialize)]
+struct NameValue<'a> {
+    #[serde(rename = "Name", borrow, default)]
+    name: Text<'a>,
+    #[serde(rename = "Value", borrow, default)]
+    value: Option<&'a serde_json::value::RawValue>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct PathRef<'a> {
+    #[serde(rename = "Path", borrow, default)]
+    path: Text<'a>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct ItemRef<'a> {
+    #[serde(rename = "Subject", borrow, default)]
+    subject: Text<'a>,
+    #[serde(rename = "InternetMessageId", borrow, default)]
+    internet_message_id: Text<'a>,
+    #[serde(rename = "ParentFolder", borrow, default)]
+    parent_folder: Option<PathRef<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct FolderItems<'a> {
+    #[serde(rename = "Path", borrow, default)]
+    path: Text<'a>,
+    #[serde(rename = "FolderItems", borrow, default)]
+    items: Vec<ItemRef<'a>>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+struct AppAccess<'a> {
+    #[serde(rename = "ClientAppId", borrow, default)]
+    client_app_id: Text<'a>,
+    #[serde(rename = "AADSessionId", borrow, default)]
+    aad_session_id: Text<'a>,
+}
+
+/// The fields of a UAL record that normalization reads, borrowed from the JSON text where possible.
+/// Everything else in the record is skipped by the parser and kept in the raw record.
+#[derive(Debug, Default, Deserialize)]
+#[serde(default)]
+#[allow(non_snake_case)]
+struct Record<'a> {
+    #[serde(borrow)]
+    Id: Text<'a>,
+    #[serde(borrow)]
+    CreationTime: Text<'a>,
+    #[serde(borrow)]
+    Operation: Text<'a>,
+    #[serde(borrow)]
+    RecordType: Text<'a>,
+    #[serde(borrow)]
+    Workload: Text<'a>,
+    #[serde(borrow)]
+    UserId: Text<'a>,
+    #[serde(borrow)]
+    MailboxOwnerUPN: Text<'a>,
+    #[serde(borrow)]
+    ClientIP: Text<'a>,
+    #[serde(borrow)]
+    ClientIPAddress: Text<'a>,
+    #[serde(borrow)]
+    ActorIpAddress: Text<'a>,
+    #[serde(borrow)]
+    ClientInfoString: Text<'a>,
+    #[serde(borrow)]
+    AppId: Text<'a>,
+    #[serde(borrow)]
+    ClientAppId: Text<'a>,
+    #[serde(borrow)]
+    ApplicationId: Text<'a>,
+    #[serde(borrow)]
+    AppAccessContext: Option<AppAccess<'a>>,
+    #[serde(borrow)]
+    SessionId: Text<'a>,
+    #[serde(borrow)]
+    ResultStatus: Text<'a>,
+    #[serde(borrow)]
+    ObjectId: Text<'a>,
+    #[serde(borrow)]
+    QueryText: Text<'a>,
+    #[serde(borrow)]
+    OperationCount: Text<'a>,
+    #[serde(borrow)]
+    OperationProperties: Option<Vec<NameValue<'a>>>,
+    #[serde(borrow)]
+    Parameters: Option<Vec<NameValue<'a>>>,
+    #[serde(borrow)]
+    ExtendedProperties: Option<Vec<NameValue<'a>>>,
+    #[serde(borrow)]
+    DeviceProperties: Option<Vec<NameValue<'a>>>,
+    #[serde(borrow)]
+    Item: Option<ItemRef<'a>>,
+    #[serde(borrow)]
+    Folder: Option<PathRef<'a>>,
+    #[serde(borrow)]
+    AffectedItems: Option<Vec<ItemRef<'a>>>,
+    #[serde(borrow)]
+    Folders: Option<Vec<FolderItems<'a>>>,
+    #[serde(borrow)]
+    DestFolder: Option<PathRef<'a>>,
+    #[serde(borrow)]
+    LogonType: Text<'a>,
+    #[serde(borrow)]
+    UserType: Text<'a>,
+    #[serde(borrow)]
+    LogonError: Text<'a>,
+    #[serde(borrow)]
+    ErrorNumber: Text<'a>,
+    #[serde(borrow)]
+    ExternalAccess: Text<'a>,
+    #[serde(borrow)]
+    SendAsUserSmtp: Text<'a>,
+    #[serde(borrow)]
+    SendOnBehalfOfUserSmtp: Text<'a>,
+}
+
+/// The same view, built from a parsed JSON value, for records whose shape the typed parser refuses
+/// (a field of an unexpected type, a duplicated key): tolerance must not depend on the fast path.
+fn record_from_value(o: &Map<String, Value>) -> Record<'_> {
+    let t = |k: &str| Text::from_value(o.get(k));
+    fn path(v: Option<&Value>) -> Option<PathRef<'_>> {
+        v.and_then(Value::as_object).map(|p| PathRef { path: Text::from_value(p.get("Path")) })
+    }
+    fn item(v: &Value) -> Option<ItemRef<'_>> {
+        v.as_object().map(|i| ItemRef {
+            subject: Text::from_value(i.get("Subject")),
+            internet_message_id: Text::from_value(i.get("InternetMessageId")),
+            parent_folder: path(i.get("ParentFolder")),
+        })
+    }
+    let nv = |k: &str| {
+        o.get(k).and_then(Value::as_array).map(|items| {
+            items
+                .iter()
+                .filter_map(Value::as_object)
+                .map(|i| NameValue { name: Text::from_value(i.get("Name")), value: None })
+                .collect::<Vec<_>>()
+        })
     };
-    items
-        .iter()
-        .filter_map(|i| {
-            let o = i.as_object()?;
-            let name = text(o.get("Name"))?;
-            let value = match o.get("Value") {
-                Some(Value::String(s)) => s.clone(),
-                Some(Value::Null) | None => String::new(),
-                Some(other) => other.to_string(),
+    Record {
+        Id: t("Id"),
+        CreationTime: t("CreationTime"),
+        Operation: t("Operation"),
+        RecordType: t("RecordType"),
+        Workload: t("Workload"),
+        UserId: t("UserId"),
+        MailboxOwnerUPN: t("MailboxOwnerUPN"),
+        ClientIP: t("ClientIP"),
+        ClientIPAddress: t("ClientIPAddress"),
+        ActorIpAddress: t("ActorIpAddress"),
+        ClientInfoString: t("ClientInfoString"),
+        AppId: t("AppId"),
+        ClientAppId: t("ClientAppId"),
+        ApplicationId: t("ApplicationId"),
+        AppAccessContext: o.get("AppAccessContext").and_then(Value::as_object).map(|a| AppAccess {
+            client_app_id: Text::from_value(a.get("ClientAppId")),
+            aad_session_id: Text::from_value(a.get("AADSessionId")),
+        }),
+        SessionId: t("SessionId"),
+        ResultStatus: t("ResultStatus"),
+        ObjectId: t("ObjectId"),
+        QueryText: t("QueryText"),
+        OperationCount: t("OperationCount"),
+        OperationProperties: nv("OperationProperties"),
+        Parameters: nv("Parameters"),
+        ExtendedProperties: nv("ExtendedProperties"),
+        DeviceProperties: nv("DeviceProperties"),
+        Item: o.get("Item").and_then(item),
+        Folder: path(o.get("Folder")),
+        AffectedItems: o.get("AffectedItems").and_then(Value::as_array).map(|a| a.iter().filter_map(item).collect()),
+        Folders: o.get("Folders").and_then(Value::as_array).map(|fs| {
+            fs.iter()
+                .filter_map(Value::as_object)
+                .map(|f| FolderItems {
+                    path: Text::from_value(f.get("Path")),
+                    items: f
+                        .get("FolderItems")
+                        .and_then(Value::as_array)
+                        .map_or_else(Vec::new, |a| a.iter().filter_map(item).collect()),
+                })
+                .collect()
+        }),
+        DestFolder: path(o.get("DestFolder")),
+        LogonType: t("LogonType"),
+        UserType: t("UserType"),
+        LogonError: t("LogonError"),
+        ErrorNumber: t("ErrorNumber"),
+        ExternalAccess: t("ExternalAccess"),
+        SendAsUserSmtp: t("SendAsUserSmtp"),
+        SendOnBehalfOfUserSmtp: t("SendOnBehalfOfUserSmtp"),
+    }
+}
+
+/// Name/value lists as owned pairs. `values` supplies the values for lists built from a JSON value
+/// (whose entries carry no raw text).
+fn name_values(list: Option<&[NameValue<'_>]>, values: Option<&Value>) -> Vec<(String, String)> {
+    let Some(list) = list else { return Vec::new() };
+    let from_value: Vec<Option<&Value>> = match values.and_then(Value::as_array) {
+        Some(items) => items.iter().filter_map(Value::as_object).map(|i| i.get("Value")).collect(),
+        None => Vec::new(),
+    };
+    list.iter()
+        .enumerate()
+        .filter_map(|(i, nv)| {
+            let name = nv.name.owned()?;
+            let value = match (nv.value, from_value.get(i).copied().flatten()) {
+                (Some(raw), _) => {
+                    let t = raw.get();
+                    if t.starts_with('"') {
+                        serde_json::from_str::<String>(t).unwrap_or_default()
+                    } else if t == "null" {
+                        String::new()
+                    } else {
+                        serde_json::from_str::<Value>(t).map(|v| v.to_string()).unwrap_or_else(|_| t.to_owned())
+                    }
+                }
+                (None, Some(Value::String(s))) => s.clone(),
+                (None, Some(Value::Null) | None) => String::new(),
+                (None, Some(other)) => other.to_string(),
             };
             Some((name, value))
         })
@@ -50,10 +322,10 @@ fn nv_get<'a>(list: &'a [(String, String)], name: &str) -> Option<&'a str> {
     list.iter().find(|(n, _)| n.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
 }
 
-fn push_distinct(list: &mut Vec<String>, s: Option<String>) {
+fn push_distinct(list: &mut Vec<String>, s: Option<&str>) {
     if let Some(s) = s {
-        if !list.contains(&s) {
-            list.push(s);
+        if !list.iter().any(|x| x == s) {
+            list.push(s.to_owned());
         }
     }
 }
@@ -117,9 +389,17 @@ pub fn action_for(operation: &str, access_type: Option<&str>, parameters: &[(Str
 
 /// Normalizes one UAL record given as JSON text (an `AuditData` object). `source` is the format or API
 /// it came from.
+///
+/// The fast path reads only the fields it needs, borrowed from the text; a record it refuses (an
+/// unexpected shape) is read through a full JSON value instead, with the same result for every field.
 pub fn normalize_json(json: &[u8], source: &str) -> Result<NormalizedEvent, String> {
-    let value: Value = serde_json::from_slice(json).map_err(|e| format!("not valid JSON ({e})"))?;
-    normalize(&value, source)
+    match serde_json::from_slice::<Record<'_>>(json) {
+        Ok(rec) => from_record(&rec, None, source),
+        Err(_) => {
+            let value: Value = serde_json::from_slice(json).map_err(|e| format!("not valid JSON ({e})"))?;
+            normalize(&value, source)
+        }
+    }
 }
 
 /// Normalizes one UAL record. `source` is the format or API it came from.
@@ -127,110 +407,105 @@ pub fn normalize(value: &Value, source: &str) -> Result<NormalizedEvent, String>
     let Some(o) = value.as_object() else {
         return Err("not a Unified Audit Log record: expected a JSON object".to_owned());
     };
-    let operation = text(get(o, "Operation")).ok_or("not a Unified Audit Log record: it has no Operation")?;
-    let time_raw = text(get(o, "CreationTime")).ok_or("the record has no CreationTime")?;
-    let time_ms =
-        parse_utc_ms(&time_raw).ok_or_else(|| format!("CreationTime \"{time_raw}\" is not a date and time"))?;
+    from_record(&record_from_value(o), Some(o), source)
+}
 
+fn from_record(r: &Record<'_>, value: Option<&Map<String, Value>>, source: &str) -> Result<NormalizedEvent, String> {
+    let operation = r.Operation.owned().ok_or("not a Unified Audit Log record: it has no Operation")?;
+    let time_raw = r.CreationTime.get().ok_or("the record has no CreationTime")?;
+    let time_ms =
+        parse_utc_ms(time_raw).ok_or_else(|| format!("CreationTime \"{time_raw}\" is not a date and time"))?;
+    let record_key = r.Id.owned().ok_or("the record has no Id, so it cannot be told apart from others")?;
+
+    let raw_list = |k: &str| value.and_then(|o| o.get(k));
     let mut details = Map::new();
-    let op_props = name_values(get(o, "OperationProperties"));
-    let params = name_values(get(o, "Parameters"));
-    let ext_props = name_values(get(o, "ExtendedProperties"));
+    let op_props = name_values(r.OperationProperties.as_deref(), raw_list("OperationProperties"));
+    let params = name_values(r.Parameters.as_deref(), raw_list("Parameters"));
+    let ext_props = name_values(r.ExtendedProperties.as_deref(), raw_list("ExtendedProperties"));
     let access_type = nv_get(&op_props, "MailAccessType");
     let action = action_for(&operation, access_type, &params);
 
-    let record_key = match text(get(o, "Id")) {
-        Some(id) => id,
-        None => return Err("the record has no Id, so it cannot be told apart from others".to_owned()),
-    };
-
     // Client address: ClientIP (may carry a port), else ClientIPAddress, else ActorIpAddress.
-    let ip_raw =
-        text(get(o, "ClientIP")).or_else(|| text(get(o, "ClientIPAddress"))).or_else(|| text(get(o, "ActorIpAddress")));
-    let (client_ip, client_port) = match ip_raw.as_deref().and_then(split_ip) {
+    let ip_raw = r.ClientIP.get().or_else(|| r.ClientIPAddress.get()).or_else(|| r.ActorIpAddress.get());
+    let (client_ip, client_port) = match ip_raw.and_then(split_ip) {
         Some((ip, port)) => (Some(ip), port),
         None => (None, None),
     };
-    if let Some(raw) = &ip_raw {
-        if client_ip.as_deref() != Some(raw.as_str()) {
-            details.insert("client_ip_raw".into(), Value::String(raw.clone()));
+    if let Some(raw) = ip_raw {
+        if client_ip.as_deref() != Some(raw) {
+            details.insert("client_ip_raw".into(), Value::String(raw.to_owned()));
         }
     }
 
-    let client_info = text(get(o, "ClientInfoString"));
-    let ua_ext = nv_get(&ext_props, "UserAgent").map(str::to_owned);
-    let user_agent = ua_ext.clone().or_else(|| client_info.clone());
-    let aac = get(o, "AppAccessContext").and_then(Value::as_object);
-    let app_id = text(get(o, "AppId"))
-        .or_else(|| text(get(o, "ClientAppId")))
-        .or_else(|| text(get(o, "ApplicationId")))
-        .or_else(|| aac.and_then(|a| text(a.get("ClientAppId"))));
-    let client_app = client_family(client_info.as_deref(), ua_ext.as_deref(), app_id.as_deref()).map(str::to_owned);
-    let device = name_values(get(o, "DeviceProperties"));
-    let session_id = text(get(o, "SessionId"))
-        .or_else(|| aac.and_then(|a| text(a.get("AADSessionId"))))
-        .or_else(|| nv_get(&device, "SessionId").map(str::to_owned));
+    let client_info = r.ClientInfoString.get();
+    let ua_ext = nv_get(&ext_props, "UserAgent");
+    let user_agent = ua_ext.or(client_info).map(str::to_owned);
+    let aac = r.AppAccessContext.as_ref();
+    let app_id = r
+        .AppId
+        .get()
+        .or_else(|| r.ClientAppId.get())
+        .or_else(|| r.ApplicationId.get())
+        .or_else(|| aac.and_then(|a| a.client_app_id.get()))
+        .map(str::to_owned);
+    let client_app = client_family(client_info, ua_ext, app_id.as_deref()).map(str::to_owned);
+    let device = name_values(r.DeviceProperties.as_deref(), raw_list("DeviceProperties"));
+    let session_id = r
+        .SessionId
+        .get()
+        .or_else(|| aac.and_then(|a| a.aad_session_id.get()))
+        .or_else(|| nv_get(&device, "SessionId"))
+        .map(str::to_owned);
 
     // Items: single item, affected items, aggregated folders.
-    let mut folders = Vec::new();
-    let mut message_ids = Vec::new();
-    let mut subject = None;
+    let mut folders: Vec<String> = Vec::new();
+    let mut message_ids: Vec<String> = Vec::new();
+    let mut subject: Option<String> = None;
     let mut items = 0i64;
-    let mut note_item = |item: &Map<String, Value>, folders: &mut Vec<String>, ids: &mut Vec<String>| {
+    let mut note_item = |item: &ItemRef<'_>, folders: &mut Vec<String>, ids: &mut Vec<String>| {
         if subject.is_none() {
-            subject = text(item.get("Subject"));
+            subject = item.subject.owned();
         }
-        push_distinct(ids, text(item.get("InternetMessageId")));
-        if let Some(pf) = item.get("ParentFolder").and_then(Value::as_object) {
-            push_distinct(folders, text(pf.get("Path")));
+        push_distinct(ids, item.internet_message_id.get());
+        if let Some(pf) = &item.parent_folder {
+            push_distinct(folders, pf.path.get());
         }
     };
-    if let Some(item) = get(o, "Item").and_then(Value::as_object) {
+    if let Some(item) = &r.Item {
         note_item(item, &mut folders, &mut message_ids);
         items += 1;
     }
-    if let Some(f) = get(o, "Folder").and_then(Value::as_object) {
-        push_distinct(&mut folders, text(f.get("Path")));
+    if let Some(f) = &r.Folder {
+        push_distinct(&mut folders, f.path.get());
     }
-    if let Some(Value::Array(affected)) = get(o, "AffectedItems") {
-        for item in affected.iter().filter_map(Value::as_object) {
+    for item in r.AffectedItems.iter().flatten() {
+        note_item(item, &mut folders, &mut message_ids);
+        items += 1;
+    }
+    for f in r.Folders.iter().flatten() {
+        push_distinct(&mut folders, f.path.get());
+        for item in &f.items {
             note_item(item, &mut folders, &mut message_ids);
             items += 1;
         }
     }
-    if let Some(Value::Array(fs)) = get(o, "Folders") {
-        for f in fs.iter().filter_map(Value::as_object) {
-            push_distinct(&mut folders, text(f.get("Path")));
-            if let Some(Value::Array(fitems)) = f.get("FolderItems") {
-                for item in fitems.iter().filter_map(Value::as_object) {
-                    note_item(item, &mut folders, &mut message_ids);
-                    items += 1;
-                }
-            }
-        }
+    if let Some(p) = r.DestFolder.as_ref().and_then(|d| d.path.get()) {
+        details.insert("dest_folder".into(), Value::String(p.to_owned()));
+        push_distinct(&mut folders, Some(p));
     }
-    if let Some(dest) = get(o, "DestFolder").and_then(Value::as_object) {
-        if let Some(p) = text(dest.get("Path")) {
-            details.insert("dest_folder".into(), Value::String(p.clone()));
-            push_distinct(&mut folders, Some(p));
-        }
-    }
-    let query_text = text(get(o, "QueryText"));
+    let query_text = r.QueryText.owned();
     if action == Action::Search && query_text.is_some() {
-        subject = query_text.clone();
+        subject.clone_from(&query_text);
     }
-    let item_count = match get(o, "OperationCount") {
-        Some(Value::Number(n)) => n.as_i64(),
-        Some(Value::String(s)) => s.trim().parse().ok(),
-        _ => None,
-    }
-    .or((items > 0).then_some(items));
+    let item_count = r.OperationCount.get().and_then(|s| s.parse::<i64>().ok()).or((items > 0).then_some(items));
 
     // Mailbox: the owner for mailbox records; for cmdlets that change a mailbox (forwarding, rules,
     // permissions), the Identity they acted on. Other cmdlets' Identity is not a mailbox (plans, policies).
     let targets_mailbox = matches!(action, Action::Forwarding | Action::Rule | Action::Permission)
         || operation.trim_end_matches('.') == "Set-Mailbox";
-    let mailbox = text(get(o, "MailboxOwnerUPN"))
+    let mailbox = r
+        .MailboxOwnerUPN
+        .owned()
         .or_else(|| targets_mailbox.then(|| nv_get(&params, "Identity").map(str::to_owned)).flatten());
 
     if let Some(t) = access_type {
@@ -242,19 +517,19 @@ pub fn normalize(value: &Value, source: &str) -> Result<NormalizedEvent, String>
     if let Some(q) = query_text {
         details.insert("query_text".into(), Value::String(q));
     }
-    if let Some(ci) = client_info.filter(|ci| user_agent.as_deref() != Some(ci.as_str())) {
-        details.insert("client_info".into(), Value::String(ci));
+    if let Some(ci) = client_info.filter(|ci| user_agent.as_deref() != Some(*ci)) {
+        details.insert("client_info".into(), Value::String(ci.to_owned()));
     }
-    for key in [
-        "LogonType",
-        "UserType",
-        "LogonError",
-        "ErrorNumber",
-        "ExternalAccess",
-        "SendAsUserSmtp",
-        "SendOnBehalfOfUserSmtp",
+    for (key, v) in [
+        ("LogonType", &r.LogonType),
+        ("UserType", &r.UserType),
+        ("LogonError", &r.LogonError),
+        ("ErrorNumber", &r.ErrorNumber),
+        ("ExternalAccess", &r.ExternalAccess),
+        ("SendAsUserSmtp", &r.SendAsUserSmtp),
+        ("SendOnBehalfOfUserSmtp", &r.SendOnBehalfOfUserSmtp),
     ] {
-        if let Some(v) = text(get(o, key)) {
+        if let Some(v) = v.owned() {
             details.insert(key.to_owned(), Value::String(v));
         }
     }
@@ -275,11 +550,11 @@ pub fn normalize(value: &Value, source: &str) -> Result<NormalizedEvent, String>
         record_key,
         time_ms,
         source: source.to_owned(),
-        workload: text(get(o, "Workload")),
-        record_type: text(get(o, "RecordType")),
+        workload: r.Workload.owned(),
+        record_type: r.RecordType.owned(),
         operation,
         action: action.as_str().to_owned(),
-        actor: text(get(o, "UserId")),
+        actor: r.UserId.owned(),
         mailbox,
         client_ip,
         client_port,
@@ -287,12 +562,12 @@ pub fn normalize(value: &Value, source: &str) -> Result<NormalizedEvent, String>
         user_agent,
         app_id,
         session_id,
-        result: text(get(o, "ResultStatus")),
+        result: r.ResultStatus.owned(),
         subject,
         folders,
         message_ids,
         item_count,
-        object: text(get(o, "ObjectId")),
+        object: r.ObjectId.owned(),
         details,
     })
 }
@@ -338,5 +613,41 @@ mod tests {
         assert_eq!(action_for("Set-AdminAuditLogConfig", None, &[]), Action::Admin);
         let v: Value = serde_json::from_str(r#"{"CreationTime":"2025-02-28T23:58:32","Id":"x"}"#).unwrap();
         assert!(normalize(&v, "t").unwrap_err().contains("Operation"));
+    }
+
+    #[test]
+    fn the_fast_path_and_the_value_path_agree_on_every_fixture_record() {
+        let mut n = 0;
+        for text in [
+            include_str!("../../../tests/fixtures/ual-demo.jsonl"),
+            include_str!("../../../tests/fixtures/ual-malformed.jsonl"),
+            include_str!("../../../tests/fixtures/plaso/microsoft_audit_log.jsonl"),
+        ] {
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                let fast = normalize_json(line.as_bytes(), "t");
+                let slow = serde_json::from_str::<Value>(line)
+                    .map_err(|e| format!("not valid JSON ({e})"))
+                    .and_then(|v| normalize(&v, "t"));
+                assert_eq!(fast, slow, "{line}");
+                n += 1;
+            }
+        }
+        assert!(n > 1200);
+    }
+
+    #[test]
+    fn odd_shapes_fall_back_without_losing_fields() {
+        // Item is a string, OperationCount a string, a Parameters value is an object: still normalized.
+        let line = r#"{"CreationTime":"2025-02-28T23:58:32Z","Id":"k","Operation":"Set-Mailbox","Item":"x",
+            "OperationCount":"3","UserId":42,"Parameters":[{"Name":"ForwardingSmtpAddress","Value":"smtp:a@evil.example"},
+            {"Name":"Identity","Value":{"a":1}}]}"#;
+        let e = normalize_json(line.as_bytes(), "t").unwrap();
+        assert_eq!(e.action, "forwarding");
+        assert_eq!(e.actor.as_deref(), Some("42"));
+        assert_eq!(e.item_count, Some(3));
+        assert_eq!(
+            e.details.get("parameters").and_then(Value::as_str),
+            Some(r#"ForwardingSmtpAddress=smtp:a@evil.example; Identity={"a":1}"#)
+        );
     }
 }

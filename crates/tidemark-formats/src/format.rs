@@ -70,6 +70,11 @@ impl FormatRegistry {
     /// Every format Tidemark reads, most specific first.
     pub fn builtin() -> Self {
         let mut r = Self::default();
+        // CSV formats, by header row: Purview's exact headers before the looser Export-Csv one.
+        r.register(Box::new(crate::audit_csv::PurviewCsv));
+        r.register(Box::new(crate::audit_csv::PowerShellUalCsv));
+        r.register(Box::new(crate::audit_csv::GraphUalCsv));
+        r.register(Box::new(crate::activities_csv::ActivitiesCsv));
         r.register(Box::new(crate::ual_jsonl::UalJsonl));
         r
     }

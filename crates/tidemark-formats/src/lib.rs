@@ -9,14 +9,21 @@
 //! - [`event`]: the event model ([`NormalizedEvent`], [`Action`]) and shared field parsers.
 //! - [`ual`]: Unified Audit Log records, whatever container they came in.
 //! - [`encoding`]: byte-order marks and UTF-16; [`container`]: folders, zip and gzip.
+//! - [`csv`]: the CSV splitter; [`audit_csv`]: UAL CSV exports; [`activities`], [`activities_csv`]: the
+//!   legacy Outlook Activities API; [`apps`]: Microsoft first-party application names.
 #![deny(missing_docs)]
 
+pub mod activities;
+pub mod activities_csv;
+pub mod apps;
+pub mod audit_csv;
 pub mod container;
 pub mod csv;
 pub mod encoding;
 pub mod event;
 pub mod format;
 pub mod json_stream;
+pub mod python_literal;
 pub mod time;
 pub mod ual;
 pub mod ual_jsonl;

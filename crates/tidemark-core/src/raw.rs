@@ -27,6 +27,8 @@ pub fn train(samples: &[&[u8]]) -> Option<Vec<u8>> {
 pub struct Encoder {
     compressor: zstd::bulk::Compressor<'static>,
     with_dict: bool,
+    /// Reused output buffer: a fresh one per record costs more in page faults than the compression.
+    scratch: Vec<u8>,
 }
 
 impl std::fmt::Debug for Encoder {
@@ -42,7 +44,24 @@ impl Encoder {
             Some(d) => zstd::bulk::Compressor::with_dictionary(LEVEL, d)?,
             None => zstd::bulk::Compressor::new(LEVEL)?,
         };
-        Ok(Self { compressor, with_dict: dict.is_some() })
+        Ok(Self { compressor, with_dict: dict.is_some(), scratch: Vec::new() })
+    }
+
+    /// Appends the stored form of `bytes` to `out`; returns `(codec, uses_dict)`. Falls back to
+    /// verbatim when compression does not help.
+    pub fn encode_into(&mut self, bytes: &[u8], out: &mut Vec<u8>) -> (i64, bool) {
+        if bytes.len() >= MIN_COMPRESS {
+            self.scratch.clear();
+            self.scratch.reserve(zstd::zstd_safe::compress_bound(bytes.len()));
+            if let Ok(n) = self.compressor.compress_to_buffer(bytes, &mut self.scratch) {
+                if n < bytes.len() {
+                    out.extend_from_slice(&self.scratch[..n]);
+                    return (CODEC_ZSTD, self.with_dict);
+                }
+            }
+        }
+        out.extend_from_slice(bytes);
+        (CODEC_VERBATIM, false)
     }
 
     /// Returns `(codec, stored bytes, uses_dict)`; falls back to verbatim when compression does not help.
@@ -93,6 +112,9 @@ mod tests {
             assert_eq!(decode(codec, &data, r.len(), uses.then_some(dict.as_slice())).unwrap(), *r);
             let (codec, data, _) = without.encode(r);
             assert_eq!(decode(codec, &data, r.len(), None).unwrap(), *r);
+            let mut arena = b"prefix".to_vec();
+            let (codec, uses) = with.encode_into(r, &mut arena);
+            assert_eq!(decode(codec, &arena[6..], r.len(), uses.then_some(dict.as_slice())).unwrap(), *r);
         }
         assert!(train(&samples[..10]).is_none());
     }

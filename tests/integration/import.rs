@@ -80,7 +80,7 @@ fn a_file_in_no_known_format_stops_the_import_before_anything_is_written() {
     let dir = tempfile::tempdir().unwrap();
     let (path, mut w) = new_case(dir.path(), "unknown");
     let csv = dir.path().join("export.csv");
-    std::fs::write(&csv, "CreationDate,UserIds,Operations,AuditData\n").unwrap();
+    std::fs::write(&csv, "Date,Customer,Amount\n2025-01-01,Contoso,12\n").unwrap();
     let e = w.import_files(&[fixture("ual-small.jsonl"), csv], &FormatRegistry::builtin(), &mut |_| {}).unwrap_err();
     assert_eq!(e.code, ErrorCode::ImportUnknownFormat);
     assert!(e.message.contains("export.csv") && e.message.contains("Expected"), "{}", e.message);

@@ -75,6 +75,15 @@ impl FormatRegistry {
         r.register(Box::new(crate::audit_csv::PowerShellUalCsv));
         r.register(Box::new(crate::audit_csv::GraphUalCsv));
         r.register(Box::new(crate::activities_csv::ActivitiesCsv));
+        // JSON formats: each claims files by the first record's keys; ual-jsonl (any line with UAL
+        // names, even nested ones) must come after them.
+        r.register(Box::new(crate::graph::GraphAuditLog));
+        r.register(Box::new(crate::activities_json::ActivitiesJson));
+        r.register(Box::new(crate::sentinel::SentinelJson));
+        r.register(Box::new(crate::sentinel::SentinelCsv));
+        r.register(Box::new(crate::mes_json::MesUalJsonl));
+        r.register(Box::new(crate::mes_json::MesUalJson));
+        r.register(Box::new(crate::mgmt_blob::MgmtBlob));
         r.register(Box::new(crate::ual_jsonl::UalJsonl));
         r
     }

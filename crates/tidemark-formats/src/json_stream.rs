@@ -285,7 +285,11 @@ impl Core {
         self.last_container = e.container;
         self.last_truncated = truncated;
         let cap = self.cur.len().max(1024);
-        RawUnit { bytes: std::mem::replace(&mut self.cur, Vec::with_capacity(cap)), line: e.line, byte_offset: e.offset }
+        RawUnit {
+            bytes: std::mem::replace(&mut self.cur, Vec::with_capacity(cap)),
+            line: e.line,
+            byte_offset: e.offset,
+        }
     }
 
     /// Scans `buf` (the unconsumed bytes of the input); returns how many bytes were consumed and the
@@ -746,11 +750,17 @@ mod tests {
     fn unwraps_odata_pages() {
         let page = r#"{"@odata.context":"https://graph.microsoft.com/beta/$metadata#records","value":[{"id":"1","n":{"value":[9]}},{"id":"2"}],"@odata.nextLink":"https://graph.microsoft.com/beta/x?$skiptoken=a]}"}"#;
         let text = format!("{page}\n{page}");
-        assert_eq!(texts(&text), [r#"{"id":"1","n":{"value":[9]}}"#, r#"{"id":"2"}"#, r#"{"id":"1","n":{"value":[9]}}"#, r#"{"id":"2"}"#]);
+        assert_eq!(
+            texts(&text),
+            [r#"{"id":"1","n":{"value":[9]}}"#, r#"{"id":"2"}"#, r#"{"id":"1","n":{"value":[9]}}"#, r#"{"id":"2"}"#]
+        );
         let mut s = JsonSplitter::new(Box::new(std::io::Cursor::new(text.clone().into_bytes())));
         s.next();
         assert_eq!(s.last_container(), Container::Page);
-        assert_eq!(s.page_prefix(), br#"{"@odata.context":"https://graph.microsoft.com/beta/$metadata#records","value":"#);
+        assert_eq!(
+            s.page_prefix(),
+            br#"{"@odata.context":"https://graph.microsoft.com/beta/$metadata#records","value":"#
+        );
         // Arrays of pages, pretty pages, empty pages.
         assert_eq!(texts(&format!("[{page},{page}]")).len(), 4);
         assert_eq!(texts("{\n  \"value\" : [\n    {\"a\":1}\n  ]\n}"), ["{\"a\":1}"]);
@@ -800,7 +810,8 @@ mod tests {
     #[test]
     fn units_cut_json_lines_at_line_feeds() {
         let text = "{\"a\":1}\n{\"b\":\"broken\n{\"c\":3}\n";
-        let got: Vec<RawUnit> = units(Box::new(std::io::Cursor::new(text.as_bytes().to_vec()))).map(Result::unwrap).collect();
+        let got: Vec<RawUnit> =
+            units(Box::new(std::io::Cursor::new(text.as_bytes().to_vec()))).map(Result::unwrap).collect();
         assert_eq!(got.len(), 3);
         assert_eq!((got[2].bytes.as_slice(), got[2].line), (&b"{\"c\":3}"[..], 3));
     }

@@ -11,10 +11,15 @@
 //! - [`encoding`]: byte-order marks and UTF-16; [`container`]: folders, zip and gzip.
 //! - [`csv`]: the CSV splitter; [`audit_csv`]: UAL CSV exports; [`activities`], [`activities_csv`]: the
 //!   legacy Outlook Activities API; [`apps`]: Microsoft first-party application names.
+//! - [`json_stream`]: the streaming JSON splitter; JSON formats: [`mgmt_blob`] (Management API content
+//!   blobs), [`mes_json`] (Extractor-Suite / `Search-UnifiedAuditLog` JSON and JSONL), [`graph`] (Graph
+//!   audit log query records), [`sentinel`] (Sentinel `OfficeActivity`), [`activities_json`] (Activities
+//!   API pages).
 #![deny(missing_docs)]
 
 pub mod activities;
 pub mod activities_csv;
+pub mod activities_json;
 pub mod apps;
 pub mod audit_csv;
 pub mod container;
@@ -22,8 +27,12 @@ pub mod csv;
 pub mod encoding;
 pub mod event;
 pub mod format;
+pub mod graph;
 pub mod json_stream;
+pub mod mes_json;
+pub mod mgmt_blob;
 pub mod python_literal;
+pub mod sentinel;
 pub mod time;
 pub mod ual;
 pub mod ual_jsonl;

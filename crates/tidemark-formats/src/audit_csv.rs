@@ -568,4 +568,24 @@ mod tests {
             assert_eq!(e.as_ref().unwrap().record_key, record_id);
         }
     }
+
+    /// Split + normalize rate, for release builds (`… --release --lib throughput -- --ignored --nocapture`).
+    #[test]
+    #[ignore = "a measurement, not a check"]
+    fn purview_throughput() {
+        let gen = include_bytes!("../tests-data/purview-csv/gen-seed3-200.csv");
+        let body_start = gen.iter().position(|&b| b == b'\n').unwrap() + 1;
+        let mut data = gen.to_vec();
+        for _ in 0..99 {
+            data.extend_from_slice(&gen[body_start..]);
+        }
+        let ctx = PurviewCsv.context(&data);
+        let t = std::time::Instant::now();
+        let n = PurviewCsv
+            .split(Box::new(std::io::Cursor::new(data)))
+            .map(|u| PurviewCsv.normalize(&ctx, &u.unwrap().bytes).unwrap().time_ms)
+            .filter(|&t| t > 0)
+            .count();
+        eprintln!("purview-csv: {n} records, {:.0} records/s on one thread", n as f64 / t.elapsed().as_secs_f64());
+    }
 }

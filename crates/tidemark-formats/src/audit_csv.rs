@@ -444,6 +444,24 @@ mod tests {
     }
 
     #[test]
+    fn the_registry_sends_each_csv_fixture_to_its_format() {
+        let reg = crate::FormatRegistry::builtin();
+        for (data, id) in [
+            (&include_bytes!("../tests-data/purview-csv/gen-seed3-200.csv")[..], "purview-csv"),
+            (&include_bytes!("../tests-data/purview-csv/classic.csv")[..], "purview-csv"),
+            (&include_bytes!("../tests-data/purview-csv/edge-cases.csv")[..], "purview-csv"),
+            (&include_bytes!("../tests-data/ual-powershell-csv/type-line.csv")[..], "ual-powershell-csv"),
+            (&include_bytes!("../tests-data/graph-ual-csv/records.csv")[..], "graph-ual-csv"),
+            (&include_bytes!("../tests-data/activities-csv/retriever-bom.csv")[..], "activities-csv"),
+            (&include_bytes!("../tests-data/activities-csv/retriever-cp1252.csv")[..], "activities-csv"),
+        ] {
+            let head = &data[..data.len().min(crate::HEAD_BYTES)];
+            let head = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
+            assert_eq!(reg.detect(head).map(|f| f.id()), Some(id));
+        }
+    }
+
+    #[test]
     fn purview_edge_cases_normalize_or_fail_row_by_row() {
         let data = include_bytes!("../tests-data/purview-csv/edge-cases.csv");
         let (units, events) = run(&PurviewCsv, data);

@@ -3,6 +3,7 @@
 //! - `case_file`: creating/opening cases, schema refusal, immutability of evidence, the case log chain.
 //! - `import`: the import pipeline end to end (dedup, malformed records, encodings, unknown formats).
 //! - `search`: counts, keyset paging (every event exactly once), query fields, event detail.
+//! - `golden`: every real sample normalizes to its checked-in golden output.
 //! - `export`: CSV/JSONL sinks, manifests, formula neutralisation.
 //! - `verify`: tamper detection on raw records and the case log.
 //! - `cli`: the `tidemark` binary as a user runs it (exit codes, output).
@@ -15,6 +16,7 @@ mod bindings;
 mod case_file;
 mod cli;
 mod export;
+mod golden;
 mod import;
 mod keychain;
 mod search;

@@ -2,6 +2,8 @@
 //! the real app. What belongs where:
 //! - `case_file`: creating/opening cases, schema refusal, immutability of evidence, the case log chain.
 //! - `import`: the import pipeline end to end (dedup, malformed records, encodings, unknown formats).
+//! - `universal`: every import format, containers (zip, gzip, folders), encodings, per-file reports,
+//!   cancelling, and re-normalization of stored evidence giving the stored events.
 //! - `search`: counts, keyset paging (every event exactly once), query fields, event detail.
 //! - `golden`: every real sample normalizes to its checked-in golden output.
 //! - `export`: CSV/JSONL sinks, manifests, formula neutralisation.
@@ -20,4 +22,5 @@ mod golden;
 mod import;
 mod keychain;
 mod search;
+mod universal;
 mod verify;

@@ -103,6 +103,9 @@ enum Command {
     Verify {
         /// The case file.
         case: PathBuf,
+        /// Also normalize every raw record again and check that the stored events are what it gives.
+        #[arg(long)]
+        events: bool,
         /// Print the report as JSON.
         #[arg(long)]
         json: bool,
@@ -382,7 +385,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
             println!("Exported {} events to {} (sha256 {})", result.manifest.rows, f.path, f.sha256);
             println!("Manifest: {} (sha256 {})", result.manifest_path, result.manifest_sha256);
         }
-        Command::Verify { case, json } => {
+        Command::Verify { case, events, json } => {
             let r = CaseReader::open(&case)?;
             let bar = progress_bar(0);
             let report = r.verify(&mut |done, total| {
@@ -391,8 +394,31 @@ fn run(cli: Cli) -> Result<u8, Error> {
                     b.set_position(done);
                 }
             })?;
+            let derived = if events {
+                Some(r.renormalize(&FormatRegistry::builtin(), &mut |done, total| {
+                    if let Some(b) = &bar {
+                        b.set_length(total);
+                        b.set_position(done);
+                    }
+                })?)
+            } else {
+                None
+            };
             if let Some(b) = bar {
                 b.finish_and_clear();
+            }
+            let derived_ok = derived.as_ref().is_none_or(|d| d.issues.is_empty());
+            if let Some(d) = &derived {
+                if !json {
+                    if d.issues.is_empty() {
+                        println!("OK: {} raw records normalize again to exactly the stored events.", d.checked);
+                    } else {
+                        println!("DIFFERENT: stored events differ from a fresh normalization of their raw records:");
+                        for i in &d.issues {
+                            println!("  raw record {} (event {:?}): {}", i.raw_id, i.event_id, safe(&i.problem));
+                        }
+                    }
+                }
             }
             let mut w = CaseWriter::open(&case, clock, &operator)?;
             w.log(
@@ -407,7 +433,9 @@ fn run(cli: Cli) -> Result<u8, Error> {
                 None,
             )?;
             if json {
-                println!("{}", serde_json::to_string_pretty(&report).map_err(|e| Error::internal(e.to_string()))?);
+                let mut v = serde_json::to_value(&report).map_err(|e| Error::internal(e.to_string()))?;
+                v["events"] = serde_json::to_value(&derived).map_err(|e| Error::internal(e.to_string()))?;
+                println!("{}", serde_json::to_string_pretty(&v).map_err(|e| Error::internal(e.to_string()))?);
             } else if report.ok() {
                 println!(
                     "OK: {} raw records match their SHA-256; the case log ({} entries) is intact.",
@@ -434,7 +462,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
                 }
                 println!("Keep this file as it is and compare it with your original exports; re-import from the originals into a new case if needed.");
             }
-            return Ok(if report.ok() { 0 } else { 1 });
+            return Ok(if report.ok() && derived_ok { 0 } else { 1 });
         }
         Command::Log { case } => {
             for e in CaseReader::open(&case)?.log_entries()? {

@@ -6,6 +6,7 @@
 
 use rusqlite::types::Value as SqlValue;
 use rusqlite::{params_from_iter, OptionalExtension, Row};
+use tidemark_formats::encoding::Encoding;
 
 use crate::case::CaseReader;
 use crate::error::{Error, ErrorCode, Result};
@@ -106,6 +107,28 @@ pub(crate) fn plan(query: &Query) -> Plan {
     where_.extend(c.conds);
     params.extend(c.params.into_iter().map(SqlValue::Text));
     Plan { sql_from, where_, params, id_col, needs_event_row, fts_table: c.fts_table }
+}
+
+/// A record laid out for reading: pretty JSON, or for a CSV row one `Column: value` line per cell with
+/// JSON cells (AuditData) pretty-printed. `None` when the record is neither.
+fn readable(record: &[u8], context: &[u8]) -> Option<String> {
+    if let Ok(v) = serde_json::from_slice::<serde_json::Value>(record) {
+        return serde_json::to_string_pretty(&v).ok();
+    }
+    let header = tidemark_formats::csv::parse_record(context).ok().filter(|h| h.len() > 1)?;
+    let cells = tidemark_formats::csv::parse_record(record).ok()?;
+    let mut out = String::new();
+    for (i, cell) in cells.iter().enumerate() {
+        let name = header.get(i).map_or_else(|| format!("column {}", i + 1), |h| h.to_string());
+        let value = match serde_json::from_str::<serde_json::Value>(cell) {
+            Ok(v @ (serde_json::Value::Object(_) | serde_json::Value::Array(_))) => {
+                format!("\n{}", serde_json::to_string_pretty(&v).ok()?)
+            }
+            _ => cell.to_string(),
+        };
+        out.push_str(&format!("{name}: {value}\n"));
+    }
+    Some(out)
 }
 
 impl CaseReader {
@@ -254,7 +277,7 @@ impl CaseReader {
             .unwrap_or(details);
         let mut st = self.conn.prepare_cached(
             "SELECT r.id, r.acquisition_id, a.source, f.path, r.line, r.byte_offset, r.url, r.page, r.sha256, r.size, \
-                    r.received_ms, r.codec, r.dict_id, r.data \
+                    r.received_ms, r.codec, r.dict_id, r.data, f.encoding, f.context \
              FROM raw_record r JOIN acquisition a ON a.id = r.acquisition_id \
              LEFT JOIN acquired_file f ON f.id = r.file_id WHERE r.event_id = ?1 ORDER BY r.id",
         )?;
@@ -273,6 +296,8 @@ impl CaseReader {
             i64,
             Option<i64>,
             Vec<u8>,
+            Option<String>,
+            Option<Vec<u8>>,
         );
         let rows: Vec<RawRow> = st
             .query_map([id], |r| {
@@ -291,6 +316,8 @@ impl CaseReader {
                     r.get(11)?,
                     r.get(12)?,
                     r.get(13)?,
+                    r.get(14)?,
+                    r.get(15)?,
                 ))
             })?
             .collect::<rusqlite::Result<_>>()?;
@@ -310,16 +337,18 @@ impl CaseReader {
             codec,
             dict_id,
             data,
+            encoding,
+            context,
         ) in rows
         {
             let bytes = self.decode_raw(codec, &data, size, dict_id);
             let (text, verbatim) = match bytes {
                 Ok(b) => {
-                    let verbatim = String::from_utf8_lossy(&b).into_owned();
-                    let text = serde_json::from_slice::<serde_json::Value>(&b)
-                        .ok()
-                        .and_then(|v| serde_json::to_string_pretty(&v).ok())
-                        .unwrap_or_else(|| verbatim.clone());
+                    let encoding = encoding.as_deref().and_then(Encoding::from_name).unwrap_or(Encoding::Utf8);
+                    let decoded = encoding.decode_record(&b);
+                    let verbatim = String::from_utf8_lossy(&decoded).into_owned();
+                    let text =
+                        readable(&decoded, context.as_deref().unwrap_or_default()).unwrap_or_else(|| verbatim.clone());
                     (text, verbatim)
                 }
                 Err(e) => {

@@ -105,6 +105,16 @@ fn read_head(input: &container::Input) -> std::io::Result<Vec<u8>> {
     Ok(head)
 }
 
+fn cancelled(records: i64) -> Error {
+    Error::new(
+        ErrorCode::ImportCancelled,
+        format!(
+            "The import was stopped. The {records} records read before that are kept; import the same files \
+             again to add the rest (records already in the case are recognised)."
+        ),
+    )
+}
+
 /// 128-bit de-duplication key: a GUID parsed, anything else hashed.
 fn key128(key: &str) -> u128 {
     let hex: String = key.chars().filter(|c| *c != '-').collect();
@@ -290,6 +300,26 @@ struct Counts {
 pub struct ImportControl<'a> {
     /// Set to stop the import; what was read before is kept and the acquisition is marked interrupted.
     pub cancel: &'a AtomicBool,
+}
+
+/// The event-table columns derived from list and map fields: how an event is stored, shared by the
+/// writer and by the re-normalization check so both agree on what "the same event" means.
+pub(crate) struct EventRow<'e> {
+    pub(crate) folders: Option<String>,
+    pub(crate) message_ids: Option<String>,
+    pub(crate) details: String,
+    pub(crate) parameters: Option<&'e str>,
+}
+
+impl<'e> EventRow<'e> {
+    pub(crate) fn of(ev: &'e NormalizedEvent) -> Result<Self> {
+        Ok(Self {
+            folders: (!ev.folders.is_empty()).then(|| ev.folders.join("; ")),
+            message_ids: (!ev.message_ids.is_empty()).then(|| ev.message_ids.join(" ")),
+            details: serde_json::to_string(&ev.details).map_err(|e| Error::internal(e.to_string()))?,
+            parameters: ev.details.get("parameters").and_then(serde_json::Value::as_str),
+        })
+    }
 }
 
 /// What the writer needs to know about the acquisition it writes.
@@ -569,14 +599,7 @@ impl CaseWriter {
 
         for msg in rx {
             if cancel.load(Ordering::Relaxed) {
-                return Err(Error::new(
-                    ErrorCode::ImportCancelled,
-                    format!(
-                        "The import was stopped. The {} records read before that are kept; import the same files \
-                         again to add the rest (records already in the case are recognised).",
-                        counts.read
-                    ),
-                ));
+                return Err(cancelled(counts.read));
             }
             let (file, dict, mut buffers) = match msg {
                 Message::Batch { file, dict, buffers } => (file, dict, buffers),
@@ -693,10 +716,9 @@ impl CaseWriter {
                     "INSERT INTO ident_fts (rowid, message_ids, client_ip, session_id, app_id) VALUES (?1, ?2, ?3, ?4, ?5)",
                 )?;
                 for (id, raw_id, ev) in &new_events {
-                    let folders = (!ev.folders.is_empty()).then(|| ev.folders.join("; "));
-                    let msgids = (!ev.message_ids.is_empty()).then(|| ev.message_ids.join(" "));
-                    let details = serde_json::to_string(&ev.details).map_err(|e| Error::internal(e.to_string()))?;
-                    let parameters = ev.details.get("parameters").and_then(serde_json::Value::as_str);
+                    let row = EventRow::of(ev)?;
+                    let (folders, msgids, details, parameters) =
+                        (row.folders.as_deref(), row.message_ids.as_deref(), row.details.as_str(), row.parameters);
                     ins_event.execute(params![
                         id,
                         raw_id,
@@ -775,6 +797,10 @@ impl CaseWriter {
             prog.bytes_done = bytes.load(Ordering::Relaxed);
             prog.pace(b.started.elapsed().as_millis() as u64);
             progress(prog);
+        }
+        if cancel.load(Ordering::Relaxed) {
+            // The worker stopped early: the channel closed without the rest of the input.
+            return Err(cancelled(counts.read));
         }
         prog.files_done = prog.files_total;
         prog.bytes_done = bytes.load(Ordering::Relaxed);

@@ -881,19 +881,22 @@ mod tests {
     #[ignore = "a measurement, not a check; run in release"]
     fn split_speed() {
         let rec = r#"{"CreationTime":"2025-02-28T23:58:32","Id":"6a5cf5f1-b5b1-4868-2474-1e2b89d10afb","Operation":"MailItemsAccessed","OrganizationId":"d7d5c1c5-0000-4000-8000-000000000000","RecordType":50,"ResultStatus":"Succeeded","UserKey":"10032002359E261F","UserType":0,"Version":1,"Workload":"Exchange","ClientIP":"45.214.9.216:5249","UserId":"noor@contoso.example","AppId":"00000003-0000-0000-c000-000000000000","ClientAppId":"5a95e683-08ad-424e-a441-1d1aec52c02c","ClientIPAddress":"45.214.9.216","ClientInfoString":"Client=REST;Client=RESTSystem;;","ExternalAccess":false,"InternalLogonType":0,"LogonType":0,"LogonUserSid":"S-1-5-21-1825954961-3338807533-2873504967-26087451","MailboxGuid":"d0c5f8ae-9ed7-4e46-bfdf-ea1460f5a31b","MailboxOwnerSid":"S-1-5-21-1825954961-3338807533-2873504967-26087451","MailboxOwnerUPN":"noor@contoso.example","OperationProperties":[{"Name":"MailAccessType","Value":"Bind"},{"Name":"IsThrottled","Value":"False"}],"OrganizationName":"contoso.onmicrosoft.com","OriginatingServer":"AB1CD23EF4567 (15.20.4200.000)\r\n","SessionId":"5e3c8b8a-0000-4000-8000-000000000000","Folders":[{"FolderItems":[{"InternetMessageId":"<AB1CD23EF4567DAC24353B8AD047DDEB0B1EB9@AB1CD23EF4567.abcdef12.prod.outlook.com>","SizeInBytes":68843},{"InternetMessageId":"<00000000-0000-0000-0000-000000000000@az.centralus.production.microsoft.com>","SizeInBytes":51258}],"Id":"LgAAAAAM7KyTTmWeRac2KXBEz/7aAQARGHK+grzLTpRJraC1QR6kAAAAAAEMAAAB","Path":"\\Inbox"}],"OperationCount":2}"#;
-        let mut text = Vec::with_capacity(260 << 20);
-        text.push(b'[');
-        while text.len() < 256 << 20 {
-            text.extend_from_slice(rec.as_bytes());
-            text.push(b',');
+        let pretty = serde_json::to_string_pretty(&serde_json::from_str::<serde_json::Value>(rec).unwrap()).unwrap();
+        for (label, rec) in [("compact", rec), ("pretty", pretty.as_str())] {
+            let mut text = Vec::with_capacity(260 << 20);
+            text.push(b'[');
+            while text.len() < 256 << 20 {
+                text.extend_from_slice(rec.as_bytes());
+                text.extend_from_slice(b",\n");
+            }
+            text.truncate(text.len() - 2);
+            text.push(b']');
+            let len = text.len();
+            let t = std::time::Instant::now();
+            let input = std::io::BufReader::with_capacity(4 << 20, std::io::Cursor::new(text));
+            let n = JsonSplitter::new(Box::new(input)).count();
+            let secs = t.elapsed().as_secs_f64();
+            println!("{label}: {n} records, {:.0} MB/s", len as f64 / secs / 1e6);
         }
-        text.pop();
-        text.push(b']');
-        let len = text.len();
-        let t = std::time::Instant::now();
-        let input = std::io::BufReader::with_capacity(4 << 20, std::io::Cursor::new(text));
-        let n = JsonSplitter::new(Box::new(input)).count();
-        let secs = t.elapsed().as_secs_f64();
-        println!("{n} records, {:.0} MB/s", len as f64 / secs / 1e6);
     }
 }

@@ -77,7 +77,10 @@ struct Buffers {
 enum Message {
     Batch {
         file: usize,
+        /// A dictionary trained for this batch's slot, sent with the first batch that uses it.
         dict: Option<Vec<u8>>,
+        /// Which of this import's dictionaries the batch's records use.
+        dict_slot: usize,
         buffers: Buffers,
     },
     /// A file has been read to its end: its size and SHA-256 (of the bytes as received).
@@ -179,6 +182,8 @@ fn produce(
     cancel: &AtomicBool,
 ) {
     let mut t = Instant::now();
+    let mut shared: Vec<((&str, Encoding), usize, Vec<u8>)> = Vec::new();
+    let mut next_slot = 0usize;
     for (i, input) in inputs.iter().enumerate() {
         let raw = match input.source.open() {
             Ok(r) => r,
@@ -197,12 +202,19 @@ fn produce(
             }
         };
         let mut units = input.format.split(text);
-        let mut encoder: Option<Encoder> = None;
+        // Inputs of one format share a dictionary: a folder of 2,000-record Management API blobs
+        // would otherwise train (and store) one per file, which costs more than importing them.
+        let key = (input.format.id(), input.encoding);
+        let mut encoder: Option<(usize, Encoder)> = shared.iter().position(|(k, _, _)| *k == key).and_then(|i| {
+            let (_, slot, dict) = &shared[i];
+            Encoder::new(Some(dict)).ok().map(|e| (*slot, e))
+        });
         // Records are cut a chunk at a time and prepared into the batch straight away, so the cut
         // text of a whole batch never sits in memory at once.
         let mut pending: Vec<RawUnit> = Vec::with_capacity(CHUNK);
         let mut batch: Option<Buffers> = None;
         let mut dict = None;
+        let mut dict_slot = 0;
         loop {
             if cancel.load(Ordering::Relaxed) {
                 return;
@@ -221,16 +233,23 @@ fn produce(
             if !pending.is_empty() {
                 if encoder.is_none() {
                     let samples: Vec<&[u8]> = pending.iter().take(DICT_SAMPLES).map(|u| u.bytes.as_slice()).collect();
-                    dict = raw::train(&samples);
-                    match Encoder::new(dict.as_deref()) {
-                        Ok(e) => encoder = Some(e),
+                    let trained = raw::train(&samples);
+                    let slot = next_slot;
+                    next_slot += 1;
+                    match Encoder::new(trained.as_deref()) {
+                        Ok(e) => encoder = Some((slot, e)),
                         Err(e) => {
                             let _ = tx.send(Message::Failed(Error::internal(format!("zstd: {e}"))));
                             return;
                         }
                     }
+                    if let Some(d) = &trained {
+                        shared.push((key, slot, d.clone()));
+                    }
+                    dict = trained;
                 }
-                let Some(enc) = encoder.as_mut() else { return };
+                let Some((slot, enc)) = encoder.as_mut() else { return };
+                dict_slot = *slot;
                 let b = batch.get_or_insert_with(|| {
                     let mut b = recycled.try_recv().unwrap_or_default();
                     b.records.clear();
@@ -246,7 +265,7 @@ fn produce(
             if full || last {
                 if let Some(buffers) = batch.take() {
                     busy.fetch_add(t.elapsed().as_micros() as u64, Ordering::Relaxed);
-                    if tx.send(Message::Batch { file: i, dict: dict.take(), buffers }).is_err() {
+                    if tx.send(Message::Batch { file: i, dict: dict.take(), dict_slot, buffers }).is_err() {
                         return; // the writer stopped; it reports why
                     }
                     t = Instant::now();
@@ -601,8 +620,8 @@ impl CaseWriter {
             if cancel.load(Ordering::Relaxed) {
                 return Err(cancelled(counts.read));
             }
-            let (file, dict, mut buffers) = match msg {
-                Message::Batch { file, dict, buffers } => (file, dict, buffers),
+            let (file, dict, dict_slot, mut buffers) = match msg {
+                Message::Batch { file, dict, dict_slot, buffers } => (file, dict, dict_slot, buffers),
                 Message::FileDone { file, size, sha256 } => {
                     let c = &mut counts.files[file];
                     c.size = size;
@@ -638,9 +657,9 @@ impl CaseWriter {
                     "INSERT INTO raw_dict (acquisition_id, dict, sha256) VALUES (?1, ?2, ?3)",
                     params![acquisition_id, d, sha],
                 )?;
-                dict_ids.insert(file, tx.last_insert_rowid());
+                dict_ids.insert(dict_slot, tx.last_insert_rowid());
             }
-            let dict_id = dict_ids.get(&file).copied();
+            let dict_id = dict_ids.get(&dict_slot).copied();
 
             // De-duplicate in input order, then assign time keys.
             let records = &buffers.records;

@@ -158,6 +158,10 @@ struct Record<'a> {
     #[serde(borrow)]
     ClientInfoString: Text<'a>,
     #[serde(borrow)]
+    ClientUserAgent: Text<'a>,
+    #[serde(borrow)]
+    UserAgent: Text<'a>,
+    #[serde(borrow)]
     AppId: Text<'a>,
     #[serde(borrow)]
     ClientAppId: Text<'a>,
@@ -244,6 +248,8 @@ fn record_from_value(o: &Map<String, Value>) -> Record<'_> {
         ClientIPAddress: t("ClientIPAddress"),
         ActorIpAddress: t("ActorIpAddress"),
         ClientInfoString: t("ClientInfoString"),
+        ClientUserAgent: t("ClientUserAgent"),
+        UserAgent: t("UserAgent"),
         AppId: t("AppId"),
         ClientAppId: t("ClientAppId"),
         ApplicationId: t("ApplicationId"),
@@ -334,16 +340,21 @@ fn push_distinct(list: &mut Vec<String>, s: Option<&str>) {
 pub fn action_for(operation: &str, access_type: Option<&str>, parameters: &[(String, String)]) -> Action {
     let op = operation.trim_end_matches('.');
     match op {
-        "UserLoggedIn" | "MailboxLogin" | "PasswordLogonInitialAuthUsingPassword" | "UserLoggedInWithPassword" => {
-            Action::Logon
-        }
+        "UserLoggedIn"
+        | "MailboxLogin"
+        | "PasswordLogonInitialAuthUsingPassword"
+        | "UserLoggedInWithPassword"
+        | "SignInEvent" => Action::Logon,
         "UserLoginFailed" => Action::LogonFailed,
         "MailItemsAccessed" => match access_type {
             Some(t) if t.eq_ignore_ascii_case("sync") => Action::Sync,
             _ => Action::Read,
         },
         "MessageBind" => Action::Read,
-        "SearchQueryInitiatedExchange" | "SearchQueryInitiated" | "SearchQueryPerformed" => Action::Search,
+        "SearchQueryInitiatedExchange"
+        | "SearchQueryInitiatedSharePoint"
+        | "SearchQueryInitiated"
+        | "SearchQueryPerformed" => Action::Search,
         "Send" | "SendAs" | "SendOnBehalf" => Action::Send,
         "MoveToDeletedItems" | "SoftDelete" | "HardDelete" => Action::Delete,
         "Move" | "Copy" => Action::Move,
@@ -372,7 +383,12 @@ pub fn action_for(operation: &str, access_type: Option<&str>, parameters: &[(Str
         | "ModifyFolderPermissions"
         | "RemoveFolderPermissions"
         | "Add-RecipientPermission"
-        | "Remove-RecipientPermission" => Action::Permission,
+        | "Remove-RecipientPermission"
+        | "SiteCollectionAdminAdded"
+        | "SiteCollectionAdminRemoved"
+        | "AddedToGroup"
+        | "Add member to role"
+        | "Remove member from role" => Action::Permission,
         "Consent to application" | "Add delegated permission grant" | "Add app role assignment grant to user" => {
             Action::Consent
         }
@@ -383,7 +399,33 @@ pub fn action_for(operation: &str, access_type: Option<&str>, parameters: &[(Str
         {
             Action::Admin
         }
+        // Entra ID directory changes are written as sentences ("Add user.", "Update application.").
+        _ if operation.ends_with('.')
+            && op.split(' ').next().is_some_and(|verb| {
+                matches!(
+                    verb,
+                    "Add" | "Update" | "Delete" | "Remove" | "Set" | "Reset" | "Change" | "Disable" | "Enable"
+                )
+            }) =>
+        {
+            Action::Admin
+        }
         _ => Action::Other,
+    }
+}
+
+/// Whether a record reports a failure (`ResultStatus` "Failed", "failed", "Failure").
+fn failed(result: Option<&str>) -> bool {
+    result.is_some_and(|r| r.eq_ignore_ascii_case("failed") || r.eq_ignore_ascii_case("failure"))
+}
+
+/// Message ids as some exports write them, HTML-escaped (`&lt;id@host&gt;`), decoded so the same id
+/// matches across sources.
+fn unescape_message_id(id: &str) -> Cow<'_, str> {
+    if id.contains('&') {
+        Cow::Owned(id.replace("&lt;", "<").replace("&gt;", ">").replace("&quot;", "\"").replace("&amp;", "&"))
+    } else {
+        Cow::Borrowed(id)
     }
 }
 
@@ -423,7 +465,10 @@ fn from_record(r: &Record<'_>, value: Option<&Map<String, Value>>, source: &str)
     let params = name_values(r.Parameters.as_deref(), raw_list("Parameters"));
     let ext_props = name_values(r.ExtendedProperties.as_deref(), raw_list("ExtendedProperties"));
     let access_type = nv_get(&op_props, "MailAccessType");
-    let action = action_for(&operation, access_type, &params);
+    let mut action = action_for(&operation, access_type, &params);
+    if action == Action::Logon && failed(r.ResultStatus.get()) {
+        action = Action::LogonFailed;
+    }
 
     // Client address: ClientIP (may carry a port), else ClientIPAddress, else ActorIpAddress.
     let ip_raw = r.ClientIP.get().or_else(|| r.ClientIPAddress.get()).or_else(|| r.ActorIpAddress.get());
@@ -438,7 +483,7 @@ fn from_record(r: &Record<'_>, value: Option<&Map<String, Value>>, source: &str)
     }
 
     let client_info = r.ClientInfoString.get();
-    let ua_ext = nv_get(&ext_props, "UserAgent");
+    let ua_ext = nv_get(&ext_props, "UserAgent").or_else(|| r.ClientUserAgent.get()).or_else(|| r.UserAgent.get());
     let user_agent = ua_ext.or(client_info).map(str::to_owned);
     let aac = r.AppAccessContext.as_ref();
     let app_id = r
@@ -466,7 +511,7 @@ fn from_record(r: &Record<'_>, value: Option<&Map<String, Value>>, source: &str)
         if subject.is_none() {
             subject = item.subject.owned();
         }
-        push_distinct(ids, item.internet_message_id.get());
+        push_distinct(ids, item.internet_message_id.get().map(unescape_message_id).as_deref());
         if let Some(pf) = &item.parent_folder {
             push_distinct(folders, pf.path.get());
         }
@@ -535,6 +580,12 @@ fn from_record(r: &Record<'_>, value: Option<&Map<String, Value>>, source: &str)
     }
     if let Some(s) = nv_get(&ext_props, "RequestType") {
         details.insert("request_type".into(), Value::String(s.to_owned()));
+    }
+    if let Some(s) = nv_get(&ext_props, "LoginError").or_else(|| nv_get(&ext_props, "LogonError")) {
+        details.insert("login_error".into(), Value::String(s.to_owned()));
+    }
+    if let Some(name) = app_id.as_deref().and_then(crate::apps::app_name) {
+        details.insert("app_name".into(), Value::String(name.to_owned()));
     }
     // Parameters and rule properties flattened to searchable `key=value` text.
     let flat: Vec<String> = params
@@ -649,5 +700,38 @@ mod tests {
             e.details.get("parameters").and_then(Value::as_str),
             Some(r#"ForwardingSmtpAddress=smtp:a@evil.example; Identity={"a":1}"#)
         );
+    }
+
+    #[test]
+    fn failed_logons_escaped_ids_sharepoint_searches_and_user_agents() {
+        let e = normalize_json(
+            br#"{"CreationTime":"2025-01-01T00:00:00","Id":"a","Operation":"PasswordLogonInitialAuthUsingPassword",
+            "ResultStatus":"failed","ExtendedProperties":[{"Name":"LoginError","Value":"PP_E_BAD_PASSWORD"}]}"#,
+            "t",
+        )
+        .unwrap();
+        assert_eq!(e.action, "logon-failed");
+        assert_eq!(e.details.get("login_error").and_then(Value::as_str), Some("PP_E_BAD_PASSWORD"));
+        let e = normalize_json(
+            br#"{"CreationTime":"2025-01-01T00:00:00","Id":"b","Operation":"MailItemsAccessed",
+            "AppId":"00000002-0000-0ff1-ce00-000000000000","ClientUserAgent":"python-requests/2.31",
+            "Folders":[{"Path":"\\Inbox","FolderItems":[{"InternetMessageId":"&lt;x@y.example&gt;"}]}]}"#,
+            "t",
+        )
+        .unwrap();
+        assert_eq!(e.message_ids, vec!["<x@y.example>"]);
+        assert_eq!(e.user_agent.as_deref(), Some("python-requests/2.31"));
+        assert!(e.details.get("app_name").and_then(Value::as_str).is_some_and(|n| n.contains("Exchange")));
+        let e = normalize_json(
+            br#"{"CreationTime":"2025-01-01T00:00:00","Id":"c","Operation":"SearchQueryInitiatedSharePoint",
+            "QueryText":"passwords and secrets","UserAgent":"Mozilla/5.0"}"#,
+            "t",
+        )
+        .unwrap();
+        assert_eq!((e.action.as_str(), e.subject.as_deref()), ("search", Some("passwords and secrets")));
+        assert_eq!(e.client_app.as_deref(), Some("Browser"));
+        assert_eq!(action_for("Add user.", None, &[]), Action::Admin);
+        assert_eq!(action_for("Add member to role.", None, &[]), Action::Permission);
+        assert_eq!(action_for("SignInEvent", None, &[]), Action::Logon);
     }
 }

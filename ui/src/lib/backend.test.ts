@@ -12,6 +12,9 @@ describe("toErrorBody", () => {
       detail: "v9",
     });
   });
+  it("keeps import.cancelled, so a stop is told apart from a failure", () => {
+    expect(toErrorBody({ code: "import.cancelled", message: "The import was stopped.", detail: null }).code).toBe("import.cancelled");
+  });
   it("maps unknown codes to internal but keeps the message", () => {
     expect(toErrorBody({ code: "weird", message: "m", detail: null })).toEqual({ code: "internal", message: "m", detail: null });
   });

@@ -27,6 +27,7 @@ const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
   "case.none_open",
   "import.unreadable",
   "import.unknown_format",
+  "import.cancelled",
   "query.invalid",
   "event.not_found",
   "export.failed",
@@ -72,6 +73,8 @@ export const caseOpen = (path: string): Promise<CaseSummary> => call("case_open"
 export const caseSummary = (): Promise<CaseSummary> => call("case_summary");
 export const caseClose = (): Promise<null> => call("case_close");
 export const importFiles = (paths: string[]): Promise<ImportReport> => call("import_files", { paths });
+/** Asks the running import to stop after the batch it is writing; `importFiles` then rejects with `import.cancelled`. */
+export const cancelImport = (): Promise<null> => call("import_cancel");
 export const searchCount = (query: string): Promise<SearchCount> => call("search_count", { query });
 export const searchPage = (query: string, sort: SortOrder, after: string | null, limit: number): Promise<Page> =>
   call("search_page", { query, sort, after, limit });
@@ -103,20 +106,27 @@ export async function pickCaseToOpen(): Promise<string | null> {
   }
 }
 
-/** Open dialog for audit-log files to import (several at once). */
+function pathList(paths: string | string[] | null): string[] {
+  if (paths === null) return [];
+  return (Array.isArray(paths) ? paths : [paths]).filter((p): p is string => typeof p === "string" && p !== "");
+}
+
+/**
+ * Open dialog for files to import (several at once). No filter: formats are recognised from the content,
+ * and .zip and .gz files are opened.
+ */
 export async function pickFilesToImport(): Promise<string[]> {
   try {
-    const paths = await open({
-      title: "Choose audit log files to import",
-      multiple: true,
-      directory: false,
-      filters: [
-        { name: "Audit logs (JSONL)", extensions: ["jsonl", "ndjson", "json", "txt", "log"] },
-        { name: "All files", extensions: ["*"] },
-      ],
-    });
-    if (paths === null) return [];
-    return (Array.isArray(paths) ? paths : [paths]).filter((p): p is string => typeof p === "string" && p !== "");
+    return pathList(await open({ title: "Choose files to import (audit logs, .zip or .gz)", multiple: true, directory: false }));
+  } catch (e) {
+    throw toErrorBody(e);
+  }
+}
+
+/** Open dialog for folders to import: everything inside (subfolders, archives) is read. */
+export async function pickFoldersToImport(): Promise<string[]> {
+  try {
+    return pathList(await open({ title: "Choose folders to import", multiple: true, directory: true }));
   } catch (e) {
     throw toErrorBody(e);
   }

@@ -16,7 +16,9 @@ export function errorAdvice(code: ErrorCode): string {
     case "import.unreadable":
       return "Check that the file still exists and that you may read it, then import it again. Nothing from this file was added.";
     case "import.unknown_format":
-      return "Tidemark reads Unified Audit Log JSONL files for now (one audit record per line). Nothing from this file was added.";
+      return "Check that you chose the audit log export itself (not a report or a spreadsheet re-saved from it). Remove that file from the selection and import again; nothing was added to the case.";
+    case "import.cancelled":
+      return "Import the same files again to add the rest: records already in the case are recognised and not counted twice.";
     case "query.invalid":
       return "Change the search and try again. Press “?” next to the search box for the syntax.";
     case "event.not_found":

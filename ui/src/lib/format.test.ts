@@ -4,6 +4,8 @@ import {
   formatCount,
   formatDuration,
   formatEndpoint,
+  formatEta,
+  formatRate,
   formatIso,
   formatIsoUtc,
   formatSpan,
@@ -73,5 +75,28 @@ describe("numbers", () => {
     expect(percent(5, 10)).toBe(50);
     expect(percent(5, 0)).toBe(0);
     expect(percent(20, 10)).toBe(100);
+  });
+});
+
+describe("import progress", () => {
+  it("says how long is left the way people say it", () => {
+    expect(formatEta(null)).toBe("");
+    expect(formatEta(Number.NaN)).toBe("");
+    expect(formatEta(-5)).toBe("");
+    expect(formatEta(0)).toBe("a few seconds left");
+    expect(formatEta(9_000)).toBe("a few seconds left");
+    expect(formatEta(30_000)).toBe("less than a minute left");
+    expect(formatEta(55_000)).toBe("about 1 min left");
+    expect(formatEta(119_000)).toBe("about 2 min left");
+    expect(formatEta(12 * 60_000 + 20_000)).toBe("about 12 min left");
+    expect(formatEta(59 * 60_000 + 40_000)).toBe("about 1 h left");
+    expect(formatEta(80 * 60_000)).toBe("about 1 h 20 min left");
+    expect(formatEta(3 * 3_600_000 + 4 * 60_000)).toBe("about 3 h left");
+  });
+  it("formats a rate of records", () => {
+    expect(formatRate(0)).toBe("");
+    expect(formatRate(Number.NaN)).toBe("");
+    expect(formatRate(7.4, "records", "en-US")).toBe("7 records/s");
+    expect(formatRate(41_234.6, "records", "en-US")).toBe("41,230 records/s");
   });
 });

@@ -104,3 +104,27 @@ export function percent(done: number, total: number): number {
   if (!(total > 0)) return 0;
   return Math.max(0, Math.min(100, Math.floor((done / total) * 100)));
 }
+
+/**
+ * Time left in words, rounded the way people say it: "a few seconds left", "less than a minute left",
+ * "about 2 min left", "about 1 h 20 min left". "" when there is no estimate yet.
+ */
+export function formatEta(ms: number | null | undefined): string {
+  if (ms === null || ms === undefined || !Number.isFinite(ms) || ms < 0) return "";
+  if (ms < 15_000) return "a few seconds left";
+  if (ms < 50_000) return "less than a minute left";
+  const min = Math.round(ms / 60_000);
+  if (min < 60) return `about ${Math.max(1, min)} min left`;
+  // Over an hour: to the nearest 10 minutes; an estimate this far out is no better than that.
+  const tens = Math.round(ms / 600_000) * 10;
+  const h = Math.floor(tens / 60);
+  const m = tens % 60;
+  return m > 0 ? `about ${h} h ${m} min left` : `about ${h} h left`;
+}
+
+/** "41,200 records/s"; "" before there is a rate. */
+export function formatRate(perSecond: number, unit = "records", locale?: string): string {
+  if (!Number.isFinite(perSecond) || perSecond <= 0) return "";
+  const v = perSecond >= 100 ? Math.round(perSecond / 10) * 10 : Math.round(perSecond);
+  return `${formatCount(v, locale)} ${unit}/s`;
+}

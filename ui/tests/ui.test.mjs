@@ -403,11 +403,13 @@ describe("Tidemark UI in Chromium with mocked IPC", { concurrency: 3 }, () => {
     await assertClean(app);
   });
 
-  test("empty case: drop files, progress, import summary; Add data uses the file dialog", async () => {
+  test("empty case: drop files, progress, import summary; Add files and Add folder use the dialog", async () => {
     const { app, page, backend } = await setup();
     await page.locator('[data-testid="recent-case"][data-path="/cases/empty.tidemark"]').click();
     await page.getByTestId("empty-case").waitFor();
-    assert.match(await page.getByTestId("empty-case").innerText(), /Unified Audit Log JSONL \(one audit record per line\)/);
+    const emptyText = await page.getByTestId("empty-case").innerText();
+    assert.match(emptyText, /Purview audit search CSV/);
+    assert.match(emptyText, /\.zip and \.gz files are opened/);
     await page.screenshot({ path: screenshotPath("empty-case") });
 
     const paths = ["/evidence/ual-2025-12-01.jsonl", "/evidence/ual-2025-12-02.jsonl"];
@@ -415,7 +417,7 @@ describe("Tidemark UI in Chromium with mocked IPC", { concurrency: 3 }, () => {
     await backend.emit("tauri://drag-over", { position: { x: 410, y: 310 } });
     const overlay = page.getByTestId("drop-overlay");
     await overlay.waitFor();
-    assert.match(await overlay.innerText(), /Drop to import 2 files/);
+    assert.match(await overlay.innerText(), /Drop to import 2 items/);
     await page.screenshot({ path: screenshotPath("drop-overlay") });
 
     let release;
@@ -426,19 +428,16 @@ describe("Tidemark UI in Chromium with mocked IPC", { concurrency: 3 }, () => {
     await progress.waitFor();
     await page.waitForFunction(() => /5\.5 MB of 8\.0 MB/.test(document.querySelector('[data-testid="import-progress"]')?.textContent ?? ""));
     assert.match(await progress.innerText(), /Importing file 2 of 2/);
-    await page.screenshot({ path: screenshotPath("import-progress") });
     release();
 
     const summary = page.getByTestId("import-summary");
     await summary.waitFor();
-    assert.match(await summary.innerText(), /^Imported 2 files: 1,200 new events, 3 duplicates, 2 malformed records \(kept, see details\)/);
-    await summary.locator("summary").first().click();
-    assert.ok((await page.getByTestId("malformed-samples").innerText()).includes(`Subject was ${XSS_IMG}`));
+    assert.match(await summary.innerText(), /^Imported 2 files: 1,200 new events, 3 duplicates, 2 malformed records \(kept, see below\)/);
+    assert.ok((await page.getByTestId("import-file-malformed").innerText()).includes(`Subject was ${XSS_IMG}`));
     await page.waitForFunction(() => document.querySelector('[data-testid="status-count"]')?.textContent === "1,200 events");
     await settled(page);
     assert.equal(await page.getByTestId("empty-case").count(), 0);
     assert.deepEqual(backend.calls.find((c) => c.cmd === "import_files").args, { paths });
-    await page.screenshot({ path: screenshotPath("import-summary") });
 
     let importArgs;
     backend.dialogOpen = (args) => {
@@ -450,6 +449,155 @@ describe("Tidemark UI in Chromium with mocked IPC", { concurrency: 3 }, () => {
     assert.deepEqual(backend.calls.filter((c) => c.cmd === "import_files").at(-1).args, { paths: ["/evidence/more.jsonl"] });
     assert.equal(importArgs.options.multiple, true);
     assert.equal(importArgs.options.directory, false);
+    assert.equal(importArgs.options.filters, undefined, "all files: formats are recognised from the content");
+
+    // Folders: the dialog in directory mode; a folder holds two files.
+    backend.dialogOpen = (args) => {
+      importArgs = args;
+      return ["/evidence/exports/"];
+    };
+    await page.getByTestId("add-folder").click();
+    await page.waitForFunction(() => /^Imported 2 files:/.test(document.querySelector('[data-testid="import-summary"]')?.textContent.trim() ?? ""));
+    assert.equal(importArgs.options.directory, true);
+    assert.equal(importArgs.options.multiple, true);
+    assert.deepEqual(backend.calls.filter((c) => c.cmd === "import_files").at(-1).args, { paths: ["/evidence/exports/"] });
+    await assertClean(app);
+  });
+
+  test("import progress panel: file, bar, rate, time left; Stop import calls import_cancel and the stop is information", async () => {
+    const { app, page, backend } = await setup();
+    await openDemo(page);
+    const paths = ["/evidence/Contoso export.zip", "/evidence/purview-2025-12.csv", "/evidence/ual-extra.jsonl"];
+    let release;
+    backend.importGate = new Promise((r) => (release = r));
+    await backend.emit("tauri://drag-enter", { paths, position: { x: 400, y: 300 } });
+    assert.match(await page.getByTestId("drop-overlay").innerText(), /Drop to import 3 items/);
+    await backend.emit("tauri://drag-drop", { paths, position: { x: 400, y: 300 } });
+    const panel = page.getByTestId("import-panel");
+    await panel.waitFor();
+    // The zip holds two members, so 4 files; the last progress event is for the fourth.
+    await page.waitForFunction(() => /Importing file 4 of 4/.test(document.querySelector('[data-testid="import-panel"]')?.textContent ?? ""));
+    assert.equal(await page.getByTestId("import-current-name").innerText(), "ual-extra.jsonl");
+    assert.equal(await page.getByTestId("import-current-file").getAttribute("title"), "/evidence/ual-extra.jsonl");
+    const facts = await page.getByTestId("import-facts").innerText();
+    assert.match(facts, /84 %/);
+    assert.match(facts, /13\.5 MB of 16\.0 MB/);
+    assert.match(facts, /1,350 records so far/);
+    assert.match(facts, /41,230 records\/s/);
+    assert.match(facts, /about 2 min left/);
+    const bar = panel.getByRole("progressbar", { name: "Import progress" });
+    assert.equal(await bar.getAttribute("aria-valuenow"), "84");
+    assert.equal(await page.getByTestId("add-data").isDisabled(), true);
+    assert.equal(await page.getByTestId("add-folder").isDisabled(), true);
+    await page.waitForTimeout(400); // the bar eases to its new width
+    await page.screenshot({ path: screenshotPath("import-progress") });
+
+    // A second drop while importing is refused.
+    await backend.emit("tauri://drag-enter", { paths: ["/evidence/x.csv"], position: { x: 400, y: 300 } });
+    assert.match(await page.getByTestId("drop-overlay").innerText(), /An import is already running/);
+    await backend.emit("tauri://drag-leave", {});
+
+    await page.getByTestId("import-stop").click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="import-stop"]')?.disabled === true);
+    assert.match(await panel.innerText(), /Stopping the import/);
+    assert.ok(backend.calls.some((c) => c.cmd === "import_cancel"), "Stop import calls import_cancel");
+    await page.screenshot({ path: screenshotPath("import-stopping") });
+    release();
+
+    const notice = page.getByTestId("info-notice");
+    await notice.waitFor();
+    assert.match(await notice.innerText(), /^Import stopped/);
+    assert.match(await notice.innerText(), /The 150 records read before that are kept/);
+    assert.equal(await page.getByTestId("error-banner").count(), 0, "a stop is not an error");
+    assert.equal(await panel.count(), 0);
+    // What was kept is in the timeline.
+    await page.waitForFunction(() => document.querySelector('[data-testid="status-count"]')?.textContent === "5,150 events");
+    assert.equal(await page.getByTestId("add-data").isDisabled(), false);
+    await page.screenshot({ path: screenshotPath("import-stopped") });
+    await assertClean(app);
+  });
+
+  test("import report: a row per file with archive members, formats, encodings, malformed locations; attacker file names stay text", async () => {
+    const { app, page, backend } = await setup();
+    await openDemo(page);
+    const evil = `/evidence/${XSS_IMG}.csv`;
+    const paths = ["/evidence/Contoso export.zip", evil, "/evidence/ual-2025-12.jsonl.gz"];
+    backend.dialogOpen = () => paths;
+    await page.getByTestId("add-data").click();
+    const summary = page.getByTestId("import-summary");
+    await summary.waitFor();
+    assert.match(await summary.innerText(), /^Imported 4 files: 1,200 new events, 3 duplicates, 2 malformed records/);
+    const rows = page.getByTestId("import-file");
+    assert.equal(await rows.count(), 4);
+
+    // The archive member: its own name, the archive it came from, the detected format and the malformed locations.
+    const member = page.locator('[data-testid="import-file"][data-path="/evidence/Contoso export.zip › Audit/2025-12-01.json"]');
+    assert.equal(await member.getByTestId("import-file-name").innerText(), "Audit/2025-12-01.json");
+    assert.match(await member.getByTestId("import-file-archive").innerText(), /in archive \/evidence\/Contoso export\.zip/);
+    assert.match(await member.getByTestId("import-file-format").innerText(), /Management Activity API content blob/);
+    const mal = await member.getByTestId("import-file-malformed").innerText();
+    assert.match(mal, /line 17: line is not valid JSON/);
+    assert.ok(mal.includes(`line 903: record has no CreationTime; Subject was ${XSS_IMG}`));
+    const memberText = await member.innerText();
+    assert.match(memberText, /\b3\b/);
+    assert.match(memberText, /2025-12-05 06:00 – 2025-12-05 06:59 UTC/);
+    assert.match(memberText, /UTF-8/);
+
+    // The file with an attacker-looking name: shown as text, nothing became markup.
+    const evilRow = page.locator(`[data-testid="import-file"][data-path="${evil.replace(/"/g, '\\"')}"]`);
+    assert.equal(await evilRow.getByTestId("import-file-name").innerText(), `${XSS_IMG}.csv`);
+    assert.match(await evilRow.innerText(), /Purview audit search CSV\s+UTF-16 LE/);
+    // The gzip file says so.
+    const gz = page.locator('[data-testid="import-file"][data-path="/evidence/ual-2025-12.jsonl.gz (gzip)"]');
+    assert.equal(await gz.getByTestId("import-file-name").innerText(), "ual-2025-12.jsonl.gz");
+    assert.match(await gz.innerText(), /gzip-compressed/);
+    // SHA-256 in full, in monospace, selectable as one piece.
+    const sha = member.getByTestId("import-file-sha");
+    assert.equal(await sha.innerText(), "00ab".repeat(16));
+    assert.equal(await sha.evaluate((el) => getComputedStyle(el).userSelect), "all");
+    assert.equal(await page.evaluate(() => document.querySelectorAll("img, [onerror]").length), 0);
+    await page.screenshot({ path: screenshotPath("import-report") });
+    await assertClean(app);
+  });
+
+  test("import report stays readable with 60 files: first 10, problems first, Show all", async () => {
+    const { app, page, backend } = await setup({ height: 900 });
+    await openDemo(page);
+    const paths = Array.from({ length: 60 }, (_, i) => `/evidence/mailboxes/user${String(i + 1).padStart(3, "0")}@contoso.example.jsonl`);
+    backend.dialogOpen = () => paths;
+    await page.getByTestId("add-data").click();
+    await page.getByTestId("import-summary").waitFor();
+    assert.equal(await page.getByTestId("import-file").count(), 10);
+    // The first file had malformed records, so it stays on top.
+    assert.equal(await page.getByTestId("import-file").first().getAttribute("data-path"), paths[0]);
+    const more = page.getByTestId("import-show-all");
+    assert.equal(await more.innerText(), "Show all 60 files (50 more)");
+    await page.screenshot({ path: screenshotPath("import-report-many") });
+    await more.click();
+    assert.equal(await page.getByTestId("import-file").count(), 60);
+    assert.equal(await page.getByTestId("import-file").last().getAttribute("data-path"), paths[59]);
+    await more.click();
+    assert.equal(await page.getByTestId("import-file").count(), 10);
+    await assertClean(app);
+  });
+
+  test("an unknown format is shown in the error banner in the engine's words", async () => {
+    const { app, page, backend } = await setup();
+    await openDemo(page);
+    const message =
+      "/evidence/notes.docx is not in a format Tidemark can import. Expected one of: Purview audit search CSV; Unified Audit Log JSONL. Nothing was imported.";
+    backend.importFiles = async () => backend.err("import.unknown_format", message);
+    backend.dialogOpen = () => ["/evidence/notes.docx"];
+    await page.getByTestId("add-data").click();
+    const banner = page.getByTestId("error-banner");
+    await banner.waitFor();
+    assert.equal(await banner.getAttribute("data-code"), "import.unknown_format");
+    const text = await banner.innerText();
+    assert.ok(text.startsWith(message));
+    assert.match(text, /audit log export itself/);
+    assert.equal(await page.getByTestId("import-panel").count(), 0);
+    assert.equal(await page.getByTestId("status-count").innerText(), "5,000 events");
+    await page.screenshot({ path: screenshotPath("import-unknown-format") });
     await assertClean(app);
   });
 

@@ -233,6 +233,7 @@ export class FakeBackend {
     this.dialogOpen = null;
     this.dialogSave = null;
     this.importGate = null;
+    this.cancelRequested = false;
     this.current = null;
     this.sortedCache = new Map();
     this.cases = {
@@ -304,6 +305,112 @@ export class FakeBackend {
       if (e instanceof QueryError) return this.err("query.invalid", e.message, null);
       return this.err("internal", "The fake backend failed.", String(e?.stack ?? e));
     }
+  }
+
+  /**
+   * What the engine would read: a path ending in .zip holds two members, a path ending in / is a
+   * folder with two files, anything else is one file.
+   */
+  static expand(paths) {
+    const inputs = [];
+    for (const p of paths) {
+      if (p.endsWith(".zip")) {
+        for (const m of ["Audit/2025-12-01.json", "Audit/2025-12-02.csv"]) inputs.push({ display: `${p} › ${m}`, container: p, name: m });
+      } else if (p.endsWith("/")) {
+        for (const m of ["mailbox-a.jsonl", "mailbox-b.jsonl"]) inputs.push({ display: `${p}${m}`, container: null, name: m });
+      } else if (p.endsWith(".gz")) {
+        inputs.push({ display: `${p} (gzip)`, container: p, name: p });
+      } else {
+        inputs.push({ display: p, container: null, name: p });
+      }
+    }
+    return inputs;
+  }
+
+  static formatOf(name) {
+    if (/\.csv$/i.test(name)) return ["purview-csv", "Purview audit search CSV", "utf-16le"];
+    if (/\.json$/i.test(name)) return ["mgmt-blob", "Audit records, JSON array (Management Activity API content blob)", "utf-8"];
+    return ["ual-jsonl", "Unified Audit Log JSONL", "utf-8-bom"];
+  }
+
+  async importFiles(paths) {
+    if (!this.current) return this.err("case.none_open", "No case is open.");
+    this.cancelRequested = false;
+    const inputs = FakeBackend.expand(paths);
+    const per = 4_000_000;
+    const total = inputs.length * per;
+    for (let f = 0; f < inputs.length; f++) {
+      const records = f * 400 + 150;
+      await this.emit("import-progress", {
+        files_done: f,
+        files_total: inputs.length,
+        current_file: inputs[f].display,
+        bytes_done: f * per + 1_500_000,
+        bytes_total: total,
+        records,
+        elapsed_ms: 1_000 + f * 2_000,
+        records_per_s: 41_234.6,
+        eta_ms: 125_000 - f * 10_000,
+      });
+    }
+    if (this.importGate) await this.importGate;
+    const added = generateEvents(1200, { seed: 7, startMs: Date.UTC(2025, 11, 5, 6, 0), idBase: BASE_ID * 2n, acquisitionId: 2 });
+    if (this.cancelRequested) {
+      this.current.events = [...this.current.events, ...added.slice(0, 150)];
+      this.cases[this.current.path].events = this.current.events;
+      this.sortedCache.clear();
+      return this.err(
+        "import.cancelled",
+        "The import was stopped. The 150 records read before that are kept; import the same files again to add the rest (records already in the case are recognised).",
+      );
+    }
+    this.current.events = [...this.current.events, ...added];
+    this.cases[this.current.path].events = this.current.events;
+    this.sortedCache.clear();
+    await this.emit("import-progress", {
+      files_done: inputs.length, files_total: inputs.length, current_file: inputs.at(-1).display, bytes_done: total, bytes_total: total,
+      records: 1205, elapsed_ms: 3_412, records_per_s: 353, eta_ms: 0,
+    });
+    // 1,205 records: the first file has the 3 duplicates and 2 malformed records, the new events are spread over all.
+    const n = inputs.length;
+    const files = inputs.map((inp, i) => {
+      const [format, format_name, encoding] = FakeBackend.formatOf(inp.name);
+      const fresh = Math.floor(1200 / n) + (i < 1200 % n ? 1 : 0);
+      const extra = i === 0 ? 5 : 0;
+      return {
+        path: inp.display,
+        size: per,
+        sha256: (i.toString(16).padStart(2, "0") + "ab").repeat(16),
+        format,
+        format_name,
+        encoding,
+        container: inp.container,
+        records: fresh + extra,
+        new_events: fresh,
+        duplicates: i === 0 ? 3 : 0,
+        malformed: i === 0 ? 2 : 0,
+        malformed_at: i === 0 ? ["line 17: line is not valid JSON (unexpected end of input at column 211)", `line 903: record has no CreationTime; Subject was ${XSS_IMG}`] : [],
+        first_time: new Date(Date.UTC(2025, 11, 5, 6, 0) + i * 3_600_000).toISOString(),
+        last_time: new Date(Date.UTC(2025, 11, 5, 6, 59) + i * 3_600_000).toISOString(),
+      };
+    });
+    return {
+      ok: {
+        acquisition_id: 2,
+        files,
+        read: 1205,
+        new_events: 1200,
+        duplicates: 3,
+        malformed: 2,
+        malformed_samples: [
+          { locator: `${inputs[0].display}:17`, error: "line is not valid JSON (unexpected end of input at column 211)" },
+          { locator: `${inputs[0].display}:903`, error: `record has no CreationTime; Subject was ${XSS_IMG}` },
+        ],
+        elapsed_ms: 3_412,
+        worker_busy_ms: 2_100,
+        writer_busy_ms: 2_900,
+      },
+    };
   }
 
   async dispatch(cmd, args) {
@@ -405,37 +512,11 @@ export class FakeBackend {
           },
         };
       }
-      case "import_files": {
-        if (!this.current) return this.err("case.none_open", "No case is open.");
-        const paths = args.paths;
-        const total = paths.length * 4_000_000;
-        for (let f = 0; f < paths.length; f++) {
-          await this.emit("import-progress", { files_done: f, files_total: paths.length, bytes_done: f * 4_000_000 + 1_500_000, bytes_total: total, records: f * 400 + 150 });
-        }
-        if (this.importGate) await this.importGate;
-        const added = generateEvents(1200, { seed: 7, startMs: Date.UTC(2025, 11, 5, 6, 0), idBase: BASE_ID * 2n, acquisitionId: 2 });
-        this.current.events = [...this.current.events, ...added];
-        this.cases[this.current.path].events = this.current.events;
-        this.sortedCache.clear();
-        await this.emit("import-progress", { files_done: paths.length, files_total: paths.length, bytes_done: total, bytes_total: total, records: 1205 });
-        return {
-          ok: {
-            acquisition_id: 2,
-            files: paths.map((p) => ({ path: p, size: 4_000_000, sha256: "ab".repeat(32), format: "ual-jsonl" })),
-            read: 1205,
-            new_events: 1200,
-            duplicates: 3,
-            malformed: 2,
-            malformed_samples: [
-              { locator: `${paths[0]}:17`, error: "line is not valid JSON (unexpected end of input at column 211)" },
-              { locator: `${paths[0]}:903`, error: `record has no CreationTime; Subject was ${XSS_IMG}` },
-            ],
-            elapsed_ms: 3_412,
-            worker_busy_ms: 2_100,
-            writer_busy_ms: 2_900,
-          },
-        };
-      }
+      case "import_files":
+        return this.importFiles(args.paths);
+      case "import_cancel":
+        this.cancelRequested = true;
+        return { ok: null };
       case "plugin:dialog|open":
         return { ok: typeof this.dialogOpen === "function" ? this.dialogOpen(args) : this.dialogOpen };
       case "plugin:dialog|save":

@@ -189,3 +189,25 @@ fn gzip_and_folders_nest_and_empty_selections_say_so() {
     assert_eq!(e.code, ErrorCode::ImportUnreadable);
     assert!(e.message.contains("nothing to import"), "{}", e.message);
 }
+
+#[test]
+fn the_real_samples_folder_imports_its_audit_data_and_skips_the_rest() {
+    let shared = std::env::var_os("TIDEMARK_SHARED").map_or_else(|| repo_root().join("../shared"), PathBuf::from);
+    let samples = shared.join("samples");
+    assert!(samples.is_dir(), "the real samples are missing: expected {}", samples.display());
+    let dir = tempfile::tempdir().unwrap();
+    let (case, mut w) = new_case(dir.path(), "samples");
+    let report = w.import_files(&[samples], &FormatRegistry::builtin(), &mut |_| {}).unwrap();
+    // The same counts the golden tests check file by file: AppOmni 25 + 24 + 9 + 11, the msdocs
+    // content blob 3, the OTRF OfficeActivity record 1, the plaso JSONL 4.
+    let per_format = |id: &str| report.files.iter().filter(|f| f.format == id).map(|f| f.records).sum::<i64>();
+    assert_eq!(report.read, 25 + 24 + 9 + 11 + 3 + 1 + 4, "{:#?}", report.files);
+    assert_eq!(per_format("mgmt-blob"), 3);
+    assert_eq!(per_format("ual-jsonl"), 4);
+    assert_eq!(report.malformed, 0, "{:?}", report.malformed_samples);
+    assert_eq!(per_format("sentinel-officeactivity"), 1);
+    assert!(report.skipped.iter().any(|s| s.path.ends_with("README.md")), "{:?}", report.skipped);
+    assert!(report.skipped.iter().any(|s| s.path.ends_with("error_response.json")), "{:?}", report.skipped);
+    let r = CaseReader::open(&case).unwrap();
+    assert!(r.renormalize(&FormatRegistry::builtin(), &mut |_, _| {}).unwrap().issues.is_empty());
+}

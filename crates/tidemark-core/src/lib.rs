@@ -5,14 +5,19 @@
 //!
 //! The shape of the data, from evidence to view:
 //! raw records (verbatim bytes + SHA-256 + provenance, never modified) → normalized events (derived,
-//! keyed by time) → FTS5 indexes → [`query::Query`] → pages, detail, export.
+//! keyed by time) → FTS5 indexes → [`query::Query`] → pages, detail, facets, histogram, export; and
+//! beside them the investigator's annotations ([`annotate`]: tags, bookmarks, notes, saved searches).
 #![deny(missing_docs)]
 
+pub mod annotate;
 pub mod case;
 pub mod clock;
 pub mod error;
 pub mod export;
+pub mod facets;
+pub mod histogram;
 pub mod import;
+pub mod mailbox;
 pub mod model;
 pub mod query;
 pub mod raw;
@@ -39,19 +44,42 @@ pub fn typescript_bindings() -> String {
         model::AcquiredFile::decl(&cfg),
         model::Acquisition::decl(&cfg),
         model::AppInfo::decl(&cfg),
+        model::ActionCount::decl(&cfg),
+        model::MailboxEntry::decl(&cfg),
+        model::MailboxPage::decl(&cfg),
+        model::MailboxReport::decl(&cfg),
+        model::MailboxSession::decl(&cfg),
+        model::PaneTiming::decl(&cfg),
+        model::ReportExport::decl(&cfg),
+        model::ReportKind::decl(&cfg),
+        model::ReportRow::decl(&cfg),
+        model::TypedSearch::decl(&cfg),
+        model::Bookmark::decl(&cfg),
         model::CaseSummary::decl(&cfg),
         ErrorBody::decl(&cfg),
         ErrorCode::decl(&cfg),
         model::EventDetail::decl(&cfg),
+        model::EventAnnotations::decl(&cfg),
         model::EventRow::decl(&cfg),
+        model::Facet::decl(&cfg),
+        model::FacetField::decl(&cfg),
+        model::FacetValue::decl(&cfg),
+        model::Facets::decl(&cfg),
+        model::Histogram::decl(&cfg),
+        model::HistogramBucket::decl(&cfg),
         model::ImportProgress::decl(&cfg),
         model::ImportReport::decl(&cfg),
         model::Malformed::decl(&cfg),
+        model::Note::decl(&cfg),
         model::Page::decl(&cfg),
         model::RawOccurrence::decl(&cfg),
         model::RecentCase::decl(&cfg),
+        model::SavedSearch::decl(&cfg),
         model::SearchCount::decl(&cfg),
+        model::SkippedFile::decl(&cfg),
         model::SortOrder::decl(&cfg),
+        model::Tag::decl(&cfg),
+        model::TagChange::decl(&cfg),
     ];
     decls.sort();
     let mut out = String::from(

@@ -251,6 +251,15 @@ pub struct Malformed {
     pub error: String,
 }
 
+/// A file found inside a picked folder or archive that no format recognises.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct SkippedFile {
+    /// Where it is.
+    pub path: String,
+    /// Why it was not imported.
+    pub reason: String,
+}
+
 /// What an import did.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct ImportReport {
@@ -273,6 +282,8 @@ pub struct ImportReport {
     pub malformed: i64,
     /// The first malformed records (at most 20), with their locations.
     pub malformed_samples: Vec<Malformed>,
+    /// Files inside picked folders or archives that are not audit data (README, logs …), not imported.
+    pub skipped: Vec<SkippedFile>,
     /// Wall time.
     #[ts(type = "number")]
     pub elapsed_ms: i64,
@@ -353,4 +364,428 @@ pub struct AppInfo {
     pub initial_case: Option<String>,
     /// Recently opened cases, newest first.
     pub recent: Vec<RecentCase>,
+}
+
+/// An investigator's tag: a name and a colour, attached to any number of events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Tag {
+    /// Tag number within the case.
+    #[ts(type = "number")]
+    pub id: i64,
+    /// Name as shown and as typed after `tag:` (unique, ignoring case).
+    pub name: String,
+    /// Colour, `#rrggbb` (lowercase).
+    pub color: String,
+    /// When it was created.
+    pub created_at: String,
+    /// Events carrying it.
+    #[ts(type = "number")]
+    pub events: i64,
+}
+
+/// What tagging or untagging did.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct TagChange {
+    /// The tag afterwards (with its new event count).
+    pub tag: Tag,
+    /// Events that gained (or lost) the tag; events that already had (or lacked) it are not counted.
+    #[ts(type = "number")]
+    pub changed: i64,
+}
+
+/// A bookmarked event.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, TS)]
+pub struct Bookmark {
+    /// Event id, decimal.
+    pub event_id: String,
+    /// When it was bookmarked.
+    pub created_at: String,
+    /// The event, or `null` if the case no longer holds it.
+    pub event: Option<EventRow>,
+}
+
+/// A note, on one event or on a time range. The body is plain text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Note {
+    /// Note number within the case.
+    #[ts(type = "number")]
+    pub id: i64,
+    /// The event it is about (decimal), for a note on an event.
+    pub event_id: Option<String>,
+    /// Start of the range (ISO 8601 UTC), for a note on a time range.
+    pub start: Option<String>,
+    /// End of the range, inclusive (ISO 8601 UTC), for a note on a time range.
+    pub end: Option<String>,
+    /// Start of the range, Unix milliseconds.
+    #[ts(type = "number | null")]
+    pub start_ms: Option<i64>,
+    /// End of the range, Unix milliseconds (inclusive).
+    #[ts(type = "number | null")]
+    pub end_ms: Option<i64>,
+    /// What the investigator wrote (plain text, rendered as text).
+    pub body: String,
+    /// When it was written.
+    pub created_at: String,
+    /// When it was last edited.
+    pub updated_at: String,
+}
+
+/// A search kept under a name.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct SavedSearch {
+    /// Saved-search number within the case.
+    #[ts(type = "number")]
+    pub id: i64,
+    /// Name (unique, ignoring case).
+    pub name: String,
+    /// The query text, as typed.
+    pub query: String,
+    /// When it was saved.
+    pub created_at: String,
+}
+
+/// What an investigator attached to one event: for timeline rows (tag chips, bookmark mark) and the
+/// detail pane.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct EventAnnotations {
+    /// Event id, decimal.
+    pub event_id: String,
+    /// Tags on it, by tag id, ascending.
+    #[ts(type = "Array<number>")]
+    pub tag_ids: Vec<i64>,
+    /// Whether it is bookmarked.
+    pub bookmarked: bool,
+    /// Notes on this event (not notes on ranges), oldest first.
+    pub notes: Vec<Note>,
+}
+
+/// A field the facets panel counts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, TS)]
+#[serde(rename_all = "snake_case")]
+pub enum FacetField {
+    /// Who did it.
+    Actor,
+    /// Whose mailbox.
+    Mailbox,
+    /// Action category.
+    Action,
+    /// Operation, verbatim.
+    Operation,
+    /// Client IP.
+    ClientIp,
+    /// Client family.
+    ClientApp,
+    /// Application id.
+    AppId,
+    /// M365 workload.
+    Workload,
+    /// Source format or API.
+    Source,
+}
+
+impl FacetField {
+    /// Every facet, in the order the panel shows them.
+    pub const ALL: [Self; 9] = [
+        Self::Actor,
+        Self::Mailbox,
+        Self::Action,
+        Self::Operation,
+        Self::ClientIp,
+        Self::ClientApp,
+        Self::AppId,
+        Self::Workload,
+        Self::Source,
+    ];
+
+    /// The event column it counts.
+    pub fn column(self) -> &'static str {
+        match self {
+            Self::Actor => "actor",
+            Self::Mailbox => "mailbox",
+            Self::Action => "action",
+            Self::Operation => "operation",
+            Self::ClientIp => "client_ip",
+            Self::ClientApp => "client_app",
+            Self::AppId => "app_id",
+            Self::Workload => "workload",
+            Self::Source => "source",
+        }
+    }
+
+    /// The query field that filters on it (`actor`, `ip`, `app`, …).
+    pub fn query_field(self) -> &'static str {
+        match self {
+            Self::Actor => "actor",
+            Self::Mailbox => "mailbox",
+            Self::Action => "action",
+            Self::Operation => "op",
+            Self::ClientIp => "ip",
+            Self::ClientApp | Self::AppId => "app",
+            Self::Workload => "workload",
+            Self::Source => "source",
+        }
+    }
+}
+
+/// One value of a facet.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct FacetValue {
+    /// The value as stored.
+    pub value: String,
+    /// Matching events with it.
+    #[ts(type = "number")]
+    pub count: i64,
+    /// The query term that selects it (`actor:"adele@contoso.com"`); prefix `-` to exclude it.
+    pub filter: String,
+}
+
+/// The top values of one field among the matching events.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Facet {
+    /// Which field.
+    pub field: FacetField,
+    /// The most frequent values, most frequent first (ties by value).
+    pub values: Vec<FacetValue>,
+    /// Distinct non-empty values among the matching events.
+    #[ts(type = "number")]
+    pub distinct: i64,
+    /// Matching events where the field is empty.
+    #[ts(type = "number")]
+    pub empty: i64,
+    /// Matching events with a value not in `values`.
+    #[ts(type = "number")]
+    pub other: i64,
+}
+
+/// Facets of a query: per field, the top values with counts.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Facets {
+    /// Matching events.
+    #[ts(type = "number")]
+    pub matching: i64,
+    /// One entry per field, in [`FacetField::ALL`] order.
+    pub fields: Vec<Facet>,
+}
+
+/// One bar of the histogram.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct HistogramBucket {
+    /// Start of the bucket, ISO 8601 UTC.
+    pub start: String,
+    /// Start of the bucket, Unix milliseconds (the bucket ends `bucket_ms` later, exclusive).
+    #[ts(type = "number")]
+    pub start_ms: i64,
+    /// Matching events in it.
+    #[ts(type = "number")]
+    pub total: i64,
+    /// Matching events in it per action, in the order of [`Histogram::actions`].
+    #[ts(type = "Array<number>")]
+    pub counts: Vec<i64>,
+}
+
+/// Matching events over time, in buckets of one width, stacked by action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct Histogram {
+    /// Start of the first bucket, Unix milliseconds (aligned in UTC).
+    #[ts(type = "number")]
+    pub start_ms: i64,
+    /// End of the last bucket, Unix milliseconds (exclusive).
+    #[ts(type = "number")]
+    pub end_ms: i64,
+    /// Bucket width in milliseconds.
+    #[ts(type = "number")]
+    pub bucket_ms: i64,
+    /// Bucket width for people (`15 min`).
+    pub bucket_label: String,
+    /// The actions present, in the action taxonomy's order: the stacking order.
+    pub actions: Vec<String>,
+    /// Every bucket from `start_ms` to `end_ms`, empty ones included, oldest first.
+    pub buckets: Vec<HistogramBucket>,
+    /// Matching events in all buckets.
+    #[ts(type = "number")]
+    pub total: i64,
+}
+
+// --- The mailbox activity view (`mailbox.rs`) ---
+
+/// A client session in the mailbox activity view: events with one key (session id; else client IP +
+/// client family; else the server), with no silence longer than 30 minutes between them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct MailboxSession {
+    /// The session's id in this view: the id of its first event (decimal).
+    pub id: String,
+    /// `session-id`, `ip-client` or `server` (records with neither, such as deliveries).
+    pub kind: String,
+    /// The record's session id (legacy `ClientSessionId`, UAL `SessionId`), if grouped by it.
+    pub session_id: Option<String>,
+    /// First event time, ISO 8601 UTC.
+    pub first_time: String,
+    /// First event time, Unix milliseconds.
+    #[ts(type = "number")]
+    pub first_ms: i64,
+    /// Last event time so far, ISO 8601 UTC.
+    pub last_time: String,
+    /// Last event time so far, Unix milliseconds.
+    #[ts(type = "number")]
+    pub last_ms: i64,
+    /// Client IPs, in order of appearance.
+    pub ips: Vec<String>,
+    /// Client family (OWA, Outlook desktop, Browser, …).
+    pub client: Option<String>,
+    /// Application (name, id, or legacy `AppIdType`).
+    pub app: Option<String>,
+    /// The first user agent or client info string seen.
+    pub user_agent: Option<String>,
+    /// Events so far (keystrokes included).
+    #[ts(type = "number")]
+    pub events: i64,
+    /// Events per action, most first.
+    pub counts: Vec<ActionCount>,
+    /// Whether the session may continue on the next page (its summary will then grow).
+    pub open: bool,
+}
+
+/// How many events of one action.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ActionCount {
+    /// Action category.
+    pub action: String,
+    /// Events.
+    #[ts(type = "number")]
+    pub count: i64,
+}
+
+/// A reading-pane (or inspector) display start or end, and its partner if found.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct PaneTiming {
+    /// `start` or `end`.
+    pub marker: String,
+    /// The partner entry's id (the end of a start, the start of an end); `null` when unpaired.
+    pub paired_id: Option<String>,
+    /// How long the message was displayed, when paired.
+    #[ts(type = "number | null")]
+    pub duration_ms: Option<i64>,
+}
+
+/// A search typed keystroke by keystroke (legacy `SearchSuggestionsDisplay`) and what it became.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct TypedSearch {
+    /// What was typed, step by step, ending with the search run, if different.
+    pub keystrokes: Vec<String>,
+    /// The steps joined for reading: `i → in → inv → invoice`.
+    pub progression: String,
+    /// The search it became (the `SearchResult` query), else the last thing typed.
+    pub query: String,
+    /// The `SearchResult` event that completed it, if any.
+    pub result_id: Option<String>,
+    /// Ids of the further records folded into this entry (keystrokes after the first, the result).
+    pub absorbed_ids: Vec<String>,
+}
+
+/// One line of the mailbox activity stream.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct MailboxEntry {
+    /// The event id (time key, decimal); for a typed search, its first keystroke.
+    pub id: String,
+    /// Event time, ISO 8601 UTC with milliseconds.
+    pub time: String,
+    /// Event time, Unix milliseconds.
+    #[ts(type = "number")]
+    pub time_ms: i64,
+    /// The [`MailboxSession::id`] it belongs to.
+    pub session: String,
+    /// Action category.
+    pub action: String,
+    /// Operation, verbatim (legacy: the `ActivityIdType`).
+    pub operation: String,
+    /// Subject of the message (or the search text).
+    pub subject: Option<String>,
+    /// Sender of the message, where known.
+    pub sender: Option<String>,
+    /// The event (`MessageDelivered`) that named subject and sender of a legacy item, if resolved.
+    pub resolved_from: Option<String>,
+    /// Folders.
+    pub folders: Vec<String>,
+    /// Internet message ids.
+    pub message_ids: Vec<String>,
+    /// Legacy `ActivityItemId`.
+    pub item_id: Option<String>,
+    /// Client IP.
+    pub client_ip: Option<String>,
+    /// What else the record says: attachment action, rule or forwarding parameters, destination
+    /// folder, access type, user agent of a sign-in.
+    pub detail: Option<String>,
+    /// Reading-pane timing.
+    pub pane: Option<PaneTiming>,
+    /// The keystrokes of a typed search.
+    pub search: Option<TypedSearch>,
+}
+
+/// One page of the mailbox activity view. Pass `next` back to continue; `null` means the end.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct MailboxPage {
+    /// The mailbox shown.
+    pub mailbox: String,
+    /// Entries in time order.
+    pub entries: Vec<MailboxEntry>,
+    /// The sessions of these entries (summaries as of the page's end), by first time.
+    pub sessions: Vec<MailboxSession>,
+    /// Cursor for the next page (opaque).
+    pub next: Option<String>,
+}
+
+/// The five reports of LMG's Magic Unicorn tool over legacy Outlook activities.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReportKind {
+    /// `-logon-activity`: ServerLogon and Logon.
+    Logons,
+    /// `-read-activity-by-time`: reading-pane starts and ends in time order.
+    ReadsByTime,
+    /// `-read-activity-by-item`: the same, grouped by `ActivityItemId`.
+    ReadsByItem,
+    /// `-search-activity`: searches and typed suggestions.
+    Searches,
+    /// `-attachments-activity`: attachments opened.
+    Attachments,
+}
+
+/// One report row; `cells` line up with [`MailboxReport::columns`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ReportRow {
+    /// The event it comes from.
+    pub event_id: String,
+    /// The `ActivityItemId` it is grouped under (reads by item).
+    pub group: Option<String>,
+    /// The cells, as text.
+    pub cells: Vec<String>,
+}
+
+/// A legacy report (or one page of it).
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct MailboxReport {
+    /// Which report.
+    pub kind: ReportKind,
+    /// Its title.
+    pub title: String,
+    /// Column names, exactly as Magic Unicorn wrote them.
+    pub columns: Vec<String>,
+    /// Rows.
+    pub rows: Vec<ReportRow>,
+    /// Cursor for the next page (opaque); `null` at the end.
+    pub next: Option<String>,
+}
+
+/// A legacy report written to a file.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct ReportExport {
+    /// Which report.
+    pub kind: ReportKind,
+    /// The file written.
+    pub path: String,
+    /// Rows written (header lines not counted).
+    #[ts(type = "number")]
+    pub rows: i64,
+    /// SHA-256 of the file, lowercase hex.
+    pub sha256: String,
 }

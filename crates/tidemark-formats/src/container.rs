@@ -33,6 +33,9 @@ pub struct Input {
     /// Expected size in bytes for progress: exact for files and zip members, the compressed size for
     /// gzip.
     pub size_hint: u64,
+    /// Whether the investigator picked this file itself (rather than a folder or archive holding it).
+    /// A picked file in no known format is an error; a file found inside is skipped and reported.
+    pub picked: bool,
     origin: Origin,
 }
 
@@ -99,12 +102,12 @@ fn with_path(path: &Path, e: &std::io::Error) -> std::io::Error {
 pub fn expand(paths: &[PathBuf]) -> std::io::Result<Expansion> {
     let mut out = Expansion::default();
     for p in paths {
-        expand_one(p, &mut out)?;
+        expand_one(p, true, &mut out)?;
     }
     Ok(out)
 }
 
-fn expand_one(p: &Path, out: &mut Expansion) -> std::io::Result<()> {
+fn expand_one(p: &Path, picked: bool, out: &mut Expansion) -> std::io::Result<()> {
     let meta = std::fs::metadata(p).map_err(|e| with_path(p, &e))?;
     if meta.is_dir() {
         let mut entries: Vec<PathBuf> = std::fs::read_dir(p)
@@ -114,7 +117,7 @@ fn expand_one(p: &Path, out: &mut Expansion) -> std::io::Result<()> {
             .collect();
         entries.sort();
         for e in entries {
-            expand_one(&e, out)?;
+            expand_one(&e, false, out)?;
         }
         return Ok(());
     }
@@ -139,6 +142,7 @@ fn expand_one(p: &Path, out: &mut Expansion) -> std::io::Result<()> {
                 display: format!("{} › {name}", p.display()),
                 container: Some(p.to_owned()),
                 size_hint: size,
+                picked: false,
                 origin: Origin::ZipMember { archive: p.to_owned(), index },
             });
         }
@@ -149,6 +153,7 @@ fn expand_one(p: &Path, out: &mut Expansion) -> std::io::Result<()> {
             display: format!("{} (gzip)", p.display()),
             container: Some(p.to_owned()),
             size_hint: size,
+            picked,
             origin: Origin::File(p.to_owned()),
         });
     } else {
@@ -156,6 +161,7 @@ fn expand_one(p: &Path, out: &mut Expansion) -> std::io::Result<()> {
             display: p.display().to_string(),
             container: None,
             size_hint: meta.len(),
+            picked,
             origin: Origin::File(p.to_owned()),
         });
     }

@@ -377,6 +377,10 @@ malformed: number,
  */
 malformed_samples: Array<Malformed>, 
 /**
+ * Files inside picked folders or archives that are not audit data (README, logs …), not imported.
+ */
+skipped: Array<SkippedFile>, 
+/**
  * Wall time.
  */
 elapsed_ms: number, 
@@ -487,5 +491,15 @@ first_time: string | null,
  * Latest matching time.
  */
 last_time: string | null, };
+
+export type SkippedFile = { 
+/**
+ * Where it is.
+ */
+path: string, 
+/**
+ * Why it was not imported.
+ */
+reason: string, };
 
 export type SortOrder = "asc" | "desc";

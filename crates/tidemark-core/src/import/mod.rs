@@ -25,7 +25,7 @@ use tidemark_formats::{Format, FormatRegistry, NormalizedEvent, RawUnit, HEAD_BY
 
 use crate::case::{CaseWriter, TOOL_VERSION};
 use crate::error::{Error, ErrorCode, Result};
-use crate::model::{AcquiredFile, ImportProgress, ImportReport, Malformed};
+use crate::model::{AcquiredFile, ImportProgress, ImportReport, Malformed, SkippedFile};
 use crate::raw::{self, Encoder};
 use crate::time::{iso_ms, key_base, key_lower, key_upper, SEQ_MAX};
 
@@ -388,12 +388,22 @@ impl CaseWriter {
                 "There is nothing to import: no files were given, or the folders and archives are empty.",
             ));
         }
+        let found = sources.len();
         let mut inputs = Vec::with_capacity(sources.len());
+        let mut skipped = Vec::new();
         for source in sources {
             let head = read_head(&source).map_err(|e| unreadable(&source.display, &e))?;
             let encoding = Encoding::detect(&head);
             let text = encoding.decode_head(&head);
             let Some(format) = registry.detect(&text) else {
+                if !source.picked {
+                    // A README or log beside the exports in a folder or archive: skip it, say so.
+                    skipped.push(SkippedFile {
+                        path: source.display.clone(),
+                        reason: "not audit data in a format Tidemark knows".to_owned(),
+                    });
+                    continue;
+                }
                 let known: Vec<&str> = registry.all().map(|f| f.describe()).collect();
                 return Err(Error::new(
                     ErrorCode::ImportUnknownFormat,
@@ -413,6 +423,15 @@ impl CaseWriter {
             inputs.push(Input { source, encoding, context, format, container_sha256 });
         }
 
+        if inputs.is_empty() {
+            return Err(Error::new(
+                ErrorCode::ImportUnknownFormat,
+                format!(
+                    "None of the {found} files in the selection is audit data in a format Tidemark knows, so nothing \
+                     was imported. Pick the export files themselves to see what each one was expected to be."
+                ),
+            ));
+        }
         let now = self.clock.now_ms();
         let formats: Vec<&str> = {
             let mut f: Vec<&str> = inputs.iter().map(|i| i.format.id()).collect();
@@ -427,6 +446,7 @@ impl CaseWriter {
                 "path": c.path.display().to_string(), "size": c.size, "sha256": hex::encode(c.sha256),
             })).collect::<Vec<_>>(),
             "formats": formats,
+            "skipped": skipped.iter().map(|s| &s.path).collect::<Vec<_>>(),
         });
         let acquisition_id = {
             let tx = self.conn.transaction()?;
@@ -565,6 +585,7 @@ impl CaseWriter {
                 "error": error,
                 "files": files_report,
                 "containers": parameters["containers"],
+                "skipped": parameters["skipped"],
                 "records": counts.read,
                 "new_events": counts.new_events,
                 "duplicates": counts.duplicates,
@@ -582,6 +603,7 @@ impl CaseWriter {
             duplicates: counts.duplicates,
             malformed: counts.malformed,
             malformed_samples: counts.samples,
+            skipped,
             elapsed_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
             worker_busy_ms: i64::try_from(worker_busy.load(Ordering::Relaxed) / 1000).unwrap_or(i64::MAX),
             writer_busy_ms: i64::try_from(counts.writer_busy_us / 1000).unwrap_or(i64::MAX),

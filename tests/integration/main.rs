@@ -11,6 +11,8 @@
 //! - `cli`: the `tidemark` binary as a user runs it (exit codes, output).
 //! - `bindings`: the UI's generated TypeScript types match the Rust types.
 //! - `keychain`: the CI keychain wrapper (gnome-keyring under dbus-run-session) works.
+//! - `sim`: the simulated Microsoft 365 tenant driven with plain HTTP (identity, Management API, Graph,
+//!   legacy Activities, faults, answer key, exports).
 //! - `app_e2e`: the real desktop app driven through WebDriver under Xvfb.
 
 mod app_e2e;
@@ -22,5 +24,6 @@ mod golden;
 mod import;
 mod keychain;
 mod search;
+mod sim;
 mod universal;
 mod verify;

@@ -220,9 +220,7 @@ pub fn make_self_signed(common_name: &str, seed: u64) -> Result<(String, String)
     bits.extend_from_slice(&sig);
     let cert = seq(&[&tbs, &alg, &tlv(0x03, &bits)]);
     let key_pem = key.to_pkcs8_pem(LineEnding::LF).map_err(|e| CertificateError::Malformed(e.to_string()))?;
-    let cert = ClientCertificate::from_pem(
-        &ClientCertificate { der: cert.clone(), public_key: key.to_public_key() }.to_pem(),
-    )?;
+    let cert = ClientCertificate::from_pem(&ClientCertificate { der: cert, public_key: key.to_public_key() }.to_pem())?;
     Ok((key_pem.to_string(), cert.to_pem()))
 }
 

@@ -214,7 +214,7 @@ fn retriever_csv(t: &Tenant, out: &Path, mailbox: Option<&str>) -> io::Result<Ex
     w.write_all(b"\xEF\xBB\xBFTimeStamp,AppIdType,ActivityIdType,ActivityItemId,ActivityCreationTime,ClientSessionId,CustomProperties\n")?;
     let acts = t.mailbox_activities(mb.index);
     for a in &acts {
-        write!(w, "{}\n", retriever_row(a))?;
+        writeln!(w, "{}", retriever_row(a))?;
     }
     w.flush()?;
     Ok(ExportSummary { files: vec![out.to_path_buf()], records: acts.len() as u64, distinct: acts.len() as u64 })

@@ -145,8 +145,8 @@ fn config_from(a: &ScenarioArgs) -> Result<SimConfig, String> {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Serve(a) => serve(a),
-        Command::Export(a) => run_export(a),
+        Command::Serve(a) => serve(&a),
+        Command::Export(a) => run_export(&a),
         Command::AnswerKey(a) => config_from(&a).and_then(|cfg| {
             let t = Tenant::generate(cfg.scenario);
             let key = t.answer_key().ok_or("this scenario has no storyline")?;
@@ -164,7 +164,7 @@ fn main() -> ExitCode {
     }
 }
 
-fn serve(a: ServeArgs) -> Result<(), String> {
+fn serve(a: &ServeArgs) -> Result<(), String> {
     let started = Instant::now();
     let mut cfg = config_from(&a.scenario)?;
     if let Some(b) = a.bind {
@@ -222,7 +222,7 @@ fn serve(a: ServeArgs) -> Result<(), String> {
     })
 }
 
-fn run_export(a: ExportArgs) -> Result<(), String> {
+fn run_export(a: &ExportArgs) -> Result<(), String> {
     let cfg = config_from(&a.scenario)?;
     let t = Tenant::generate(cfg.scenario);
     let summary = export(&t, a.format, &a.out, a.mailbox.as_deref()).map_err(|e| format!("export failed: {e}"))?;

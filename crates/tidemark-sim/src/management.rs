@@ -99,7 +99,7 @@ pub fn blob_records(t: &Tenant, b: &BlobRef) -> Option<Vec<Value>> {
     }
     let mid = if parts == 2 { records.len() / 2 } else { records.len() };
     let mut chunk: Vec<Value> = if part == 0 { records[..mid].to_vec() } else { records[mid..].to_vec() };
-    if part == 1 && mix(t.spec.seed ^ u64::from(b.hour)) % 2 == 0 {
+    if part == 1 && mix(t.spec.seed ^ u64::from(b.hour)).is_multiple_of(2) {
         chunk.insert(0, records[mid - 1].clone());
     }
     let rot = chunk.len() / 3;
@@ -108,7 +108,7 @@ pub fn blob_records(t: &Tenant, b: &BlobRef) -> Option<Vec<Value>> {
 }
 
 fn part_count(t: &Tenant, ct: &str, hour: u32, n: usize) -> u8 {
-    if n >= 4 && mix(t.spec.seed ^ hash_str(ct) ^ u64::from(hour)) % 3 != 0 {
+    if n >= 2 && !mix(t.spec.seed ^ hash_str(ct) ^ u64::from(hour)).is_multiple_of(3) {
         2
     } else {
         u8::from(n > 0)
@@ -318,7 +318,7 @@ async fn content(
         Ok(c) => c,
         Err(r) => return r,
     };
-    if !s.subscriptions.lock().unwrap_or_else(|e| e.into_inner()).get(ct).is_some_and(|x| x.status == "enabled") {
+    if s.subscriptions.lock().unwrap_or_else(|e| e.into_inner()).get(ct).is_none_or(|x| x.status != "enabled") {
         return no_subscription();
     }
     let now = s.now_ms();
@@ -404,7 +404,7 @@ async fn notifications(
         Ok(c) => c,
         Err(r) => return r,
     };
-    if !s.subscriptions.lock().unwrap_or_else(|e| e.into_inner()).get(ct).is_some_and(|x| x.status == "enabled") {
+    if s.subscriptions.lock().unwrap_or_else(|e| e.into_inner()).get(ct).is_none_or(|x| x.status != "enabled") {
         return no_subscription();
     }
     if let Err(r) = window(q.as_deref(), s.now_ms()) {

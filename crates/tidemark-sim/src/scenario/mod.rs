@@ -716,7 +716,7 @@ impl Tenant {
             Client::Owa,
             Kind::SetForwarding(format!("smtp:{FORWARDING_ADDRESS}")),
         ));
-        let mut sent_copy = fraud.clone();
+        let mut sent_copy = fraud;
         sent_copy.folder = "\\Sent Items".into();
         s.push(ev(
             &mut r,

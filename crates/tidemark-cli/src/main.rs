@@ -6,8 +6,9 @@
 //! drive the terminal.
 //!
 //! Exit codes (stable): 0 success · 1 verification found damaged evidence · 2 usage error ·
-//! 3 case problem (missing, not a case, newer format, exists) · 4 input problem (unreadable, unknown
-//! format) · 5 invalid query · 6 export or I/O failure · 10 internal error.
+//! 3 case problem (missing, not a case, newer format, exists, busy) · 4 input problem (unreadable, unknown
+//! format) · 5 invalid query · 6 export or I/O failure · 7 annotation problem (tag exists or not found, bad
+//! name or colour) · 10 internal error.
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -143,10 +144,17 @@ fn exit_code(code: ErrorCode) -> u8 {
         | ErrorCode::CaseNotACase
         | ErrorCode::CaseNewerSchema
         | ErrorCode::CaseExists
-        | ErrorCode::CaseNoneOpen => 3,
+        | ErrorCode::CaseNoneOpen
+        | ErrorCode::CaseBusy => 3,
         ErrorCode::ImportUnreadable | ErrorCode::ImportUnknownFormat | ErrorCode::ImportCancelled => 4,
         ErrorCode::QueryInvalid => 5,
         ErrorCode::ExportFailed | ErrorCode::Io | ErrorCode::EventNotFound => 6,
+        ErrorCode::TagExists
+        | ErrorCode::TagNotFound
+        | ErrorCode::NoteNotFound
+        | ErrorCode::SavedSearchExists
+        | ErrorCode::SavedSearchNotFound
+        | ErrorCode::AnnotationInvalid => 7,
         ErrorCode::Internal => 10,
     }
 }

@@ -42,6 +42,27 @@ pub enum ErrorCode {
     /// Writing an export failed.
     #[serde(rename = "export.failed")]
     ExportFailed,
+    /// A change was asked for while an import is writing to the case.
+    #[serde(rename = "case.busy")]
+    CaseBusy,
+    /// A tag with that name (ignoring case) already exists.
+    #[serde(rename = "tag.exists")]
+    TagExists,
+    /// No tag has that id or name.
+    #[serde(rename = "tag.not_found")]
+    TagNotFound,
+    /// No note has that id.
+    #[serde(rename = "note.not_found")]
+    NoteNotFound,
+    /// A saved search with that name (ignoring case) already exists.
+    #[serde(rename = "saved_search.exists")]
+    SavedSearchExists,
+    /// No saved search has that id.
+    #[serde(rename = "saved_search.not_found")]
+    SavedSearchNotFound,
+    /// A tag name, colour, note text or time range is not acceptable.
+    #[serde(rename = "annotation.invalid")]
+    AnnotationInvalid,
     /// An operating-system I/O error.
     #[serde(rename = "io")]
     Io,
@@ -65,6 +86,13 @@ impl ErrorCode {
             Self::QueryInvalid => "query.invalid",
             Self::EventNotFound => "event.not_found",
             Self::ExportFailed => "export.failed",
+            Self::CaseBusy => "case.busy",
+            Self::TagExists => "tag.exists",
+            Self::TagNotFound => "tag.not_found",
+            Self::NoteNotFound => "note.not_found",
+            Self::SavedSearchExists => "saved_search.exists",
+            Self::SavedSearchNotFound => "saved_search.not_found",
+            Self::AnnotationInvalid => "annotation.invalid",
             Self::Io => "io",
             Self::Internal => "internal",
         }

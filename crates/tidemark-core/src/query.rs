@@ -34,6 +34,14 @@ pub enum Field {
     Source,
     /// Subject or search text (`subject:`).
     Subject,
+    /// M365 workload, exact (`workload:`).
+    Workload,
+    /// An investigator's tag, by name (`tag:`).
+    Tag,
+    /// A state of the event: `is:bookmarked`, `is:tagged`.
+    Is,
+    /// Something attached to the event: `has:note`.
+    Has,
 }
 
 impl Field {
@@ -50,6 +58,10 @@ impl Field {
             "folder" => Self::Folder,
             "source" => Self::Source,
             "subject" => Self::Subject,
+            "workload" => Self::Workload,
+            "tag" => Self::Tag,
+            "is" => Self::Is,
+            "has" => Self::Has,
             _ => return None,
         })
     }
@@ -65,7 +77,7 @@ impl Field {
             Self::Ip => Index::Ident("{client_ip}"),
             Self::Session => Index::Ident("{session_id}"),
             Self::MessageId => Index::Ident("{message_ids}"),
-            Self::Action | Self::App | Self::Source => Index::Sql,
+            Self::Action | Self::App | Self::Source | Self::Workload | Self::Tag | Self::Is | Self::Has => Index::Sql,
         }
     }
 }
@@ -111,7 +123,29 @@ fn term_index(t: &Term) -> Index {
     }
 }
 
-const FIELD_NAMES: &str = "actor: (or user:), mailbox:, op:, action:, ip:, app:, session:, msgid:, folder:, source:, subject:, after:, before:";
+const FIELD_NAMES: &str = "actor: (or user:), mailbox:, op:, action:, ip:, app:, session:, msgid:, folder:, source:, subject:, workload:, tag:, is:bookmarked, is:tagged, has:note, after:, before:";
+
+/// What `is:` accepts, with the SQL condition each one is.
+const IS_VALUES: &[(&str, &str)] = &[
+    ("bookmarked", "e.id IN (SELECT event_id FROM bookmark)"),
+    ("tagged", "e.id IN (SELECT event_id FROM event_tag)"),
+];
+
+/// What `has:` accepts, with the SQL condition each one is. A note on a time range is not a note on the
+/// events inside it: `has:note` finds the events an investigator wrote about.
+const HAS_VALUES: &[(&str, &str)] = &[("note", "e.id IN (SELECT event_id FROM note WHERE event_id IS NOT NULL)")];
+
+fn state_condition(field: Field, value: &str) -> Option<&'static str> {
+    let table = match field {
+        Field::Is => IS_VALUES,
+        Field::Has => HAS_VALUES,
+        _ => return None,
+    };
+    let v = value.trim().to_ascii_lowercase();
+    // `has:notes` reads as well as `has:note`.
+    let v = if field == Field::Has { v.strip_suffix('s').unwrap_or(&v) } else { &v };
+    table.iter().find(|(name, _)| *name == v).map(|(_, cond)| *cond)
+}
 
 /// One searchable term.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -250,6 +284,17 @@ impl Query {
             if !value.chars().any(char::is_alphanumeric) {
                 return Err(invalid(format!("\"{value}\" has no letters or digits to search for.")));
             }
+            if let Some(f @ (Field::Is | Field::Has)) = field {
+                if prefix || state_condition(f, &value).is_none() {
+                    let (name, values) = if f == Field::Is { ("is", IS_VALUES) } else { ("has", HAS_VALUES) };
+                    let list: Vec<String> = values.iter().map(|(v, _)| format!("{name}:{v}")).collect();
+                    return Err(invalid(format!(
+                        "{name}:{value}{} is not something Tidemark can look for. Use {}.",
+                        if prefix { "*" } else { "" },
+                        list.join(" or ")
+                    )));
+                }
+            }
             let term = Term { field, value, prefix };
             if join_next {
                 let last = q.clauses.last_mut().ok_or_else(|| invalid("OR needs a search term on both sides."))?;
@@ -364,13 +409,25 @@ impl Query {
 /// The SQL condition for a field the full-text indexes do not hold, with its bound values.
 fn sql_term(t: &Term) -> (String, Vec<String>) {
     let v = t.value.trim();
-    let like = |col: &str| {
-        (
-            format!("{col} LIKE ? ESCAPE '\\'"),
-            vec![format!("{}%", v.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))],
-        )
-    };
+    let like = |col: &str| (format!("{col} LIKE ? ESCAPE '\\'"), vec![like_prefix(v)]);
     match t.field {
+        Some(f @ (Field::Is | Field::Has)) => {
+            // The parser only lets known values through.
+            (state_condition(f, v).unwrap_or("0").to_owned(), Vec::new())
+        }
+        Some(Field::Tag) => {
+            let (test, value) = if t.prefix {
+                ("t.name LIKE ? ESCAPE '\\'", like_prefix(v))
+            } else {
+                ("t.name = ? COLLATE NOCASE", v.to_owned())
+            };
+            (
+                format!("e.id IN (SELECT et.event_id FROM event_tag et JOIN tag t ON t.id = et.tag_id WHERE {test})"),
+                vec![value],
+            )
+        }
+        Some(Field::Workload) if t.prefix => like("e.workload"),
+        Some(Field::Workload) => ("e.workload = ? COLLATE NOCASE".to_owned(), vec![v.to_owned()]),
         Some(Field::Action) => ("e.action = ?".to_owned(), vec![v.to_lowercase()]),
         Some(Field::Source) if t.prefix => like("e.source"),
         Some(Field::Source) => ("e.source = ?".to_owned(), vec![v.to_lowercase()]),
@@ -387,6 +444,11 @@ fn sql_term(t: &Term) -> (String, Vec<String>) {
             )
         }
     }
+}
+
+/// A LIKE pattern matching values that start with `v` (wildcards in `v` escaped with `\`).
+fn like_prefix(v: &str) -> String {
+    format!("{}%", v.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))
 }
 
 /// An FTS5 phrase for a term: the value quoted (quotes doubled), with a column filter and prefix star.
@@ -473,6 +535,10 @@ mod tests {
             ("actor:", "needs a value"),
             ("= + @", "no letters or digits"),
             ("after:2025-02-01 before:2025-01-01", "Swap"),
+            ("is:read", "is:bookmarked or is:tagged"),
+            ("has:attachment", "has:note"),
+            ("is:book*", "is:bookmarked"),
+            ("tag:", "needs a value"),
         ] {
             let e = Query::parse(text).unwrap_err();
             assert_eq!(e.code, ErrorCode::QueryInvalid);
@@ -495,5 +561,34 @@ mod tests {
         let c = parse("-invoice").compile();
         assert_eq!(c.fts, None);
         assert_eq!(c.conds, vec!["e.id NOT IN (SELECT rowid FROM event_fts WHERE event_fts MATCH ?)"]);
+    }
+
+    #[test]
+    fn annotations_are_bound_sql_conditions() {
+        let c = parse(r#"tag:"BEC wave" -tag:noise is:bookmarked has:notes"#).compile();
+        assert_eq!(c.fts, None);
+        let tag = "e.id IN (SELECT et.event_id FROM event_tag et JOIN tag t ON t.id = et.tag_id WHERE t.name = ? COLLATE NOCASE)";
+        assert_eq!(
+            c.conds,
+            vec![
+                format!("({tag})"),
+                format!("NOT ({tag})"),
+                "(e.id IN (SELECT event_id FROM bookmark))".to_owned(),
+                "(e.id IN (SELECT event_id FROM note WHERE event_id IS NOT NULL))".to_owned(),
+            ]
+        );
+        assert_eq!(c.params, vec!["BEC wave", "noise"]);
+        // Combined with words, OR and a time range: the word index drives, annotations filter.
+        let c = parse("invoice tag:x OR is:tagged after:2025-01-01 workload:exchange tag:ph%_*").compile();
+        assert_eq!(c.fts.as_deref(), Some(r#""invoice""#));
+        assert_eq!(c.conds.len(), 3);
+        assert!(c.conds[0].contains(" OR e.id IN (SELECT event_id FROM event_tag)"), "{}", c.conds[0]);
+        assert_eq!(c.conds[1], "(e.workload = ? COLLATE NOCASE)");
+        assert!(c.conds[2].contains("t.name LIKE ? ESCAPE"), "{}", c.conds[2]);
+        assert_eq!(c.params, vec!["x", "exchange", r"ph\%\_%"]);
+        assert!(c.lo.is_some());
+        // Nothing the investigator types reaches the SQL text.
+        let c = parse(r#"tag:"x') OR 1=1 --""#).compile();
+        assert!(c.conds.iter().all(|s| !s.contains("1=1")));
     }
 }

@@ -24,35 +24,40 @@ pub(crate) const COLS: &str =
     e.item_count, e.object";
 
 pub(crate) fn row_to_event(r: &Row<'_>) -> rusqlite::Result<EventRow> {
-    let id: i64 = r.get(0)?;
-    let time_ms: i64 = r.get(1)?;
+    row_to_event_from(r, 0)
+}
+
+/// An [`EventRow`] from a row whose [`COLS`] start at column `at`.
+pub(crate) fn row_to_event_from(r: &Row<'_>, at: usize) -> rusqlite::Result<EventRow> {
+    let id: i64 = r.get(at)?;
+    let time_ms: i64 = r.get(at + 1)?;
     Ok(EventRow {
         id: id.to_string(),
         time: iso_ms(time_ms),
         time_ms,
-        source: r.get(2)?,
-        workload: r.get(3)?,
-        record_type: r.get(4)?,
-        operation: r.get(5)?,
-        action: r.get(6)?,
-        actor: r.get(7)?,
-        mailbox: r.get(8)?,
-        client_ip: r.get(9)?,
-        client_port: r.get(10)?,
-        client_app: r.get(11)?,
-        user_agent: r.get(12)?,
-        app_id: r.get(13)?,
-        session_id: r.get(14)?,
-        result: r.get(15)?,
-        subject: r.get(16)?,
-        folders: r.get(17)?,
-        item_count: r.get(18)?,
-        object: r.get(19)?,
+        source: r.get(at + 2)?,
+        workload: r.get(at + 3)?,
+        record_type: r.get(at + 4)?,
+        operation: r.get(at + 5)?,
+        action: r.get(at + 6)?,
+        actor: r.get(at + 7)?,
+        mailbox: r.get(at + 8)?,
+        client_ip: r.get(at + 9)?,
+        client_port: r.get(at + 10)?,
+        client_app: r.get(at + 11)?,
+        user_agent: r.get(at + 12)?,
+        app_id: r.get(at + 13)?,
+        session_id: r.get(at + 14)?,
+        result: r.get(at + 15)?,
+        subject: r.get(at + 16)?,
+        folders: r.get(at + 17)?,
+        item_count: r.get(at + 18)?,
+        object: r.get(at + 19)?,
     })
 }
 
 /// Turns an FTS5 error into something an investigator can act on.
-fn fts_error(e: rusqlite::Error) -> Error {
+pub(crate) fn fts_error(e: rusqlite::Error) -> Error {
     let text = e.to_string();
     if text.contains("fts5") || text.contains("MATCH") {
         Error::new(

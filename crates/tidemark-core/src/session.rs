@@ -1,16 +1,23 @@
 //! An open case as the app and long-running tools hold it: one writer and one reader behind locks, so
 //! searches keep answering while an import writes (SQLite WAL), and every entry point takes the text
 //! the investigator typed, not SQL.
+//!
+//! Facets and the histogram scan every matching event, so they have their own read connection: a page
+//! of the timeline never waits behind them. Annotation changes do not wait behind an import (which holds
+//! the writer for minutes); they are refused with `case.busy` so the UI can say so at once.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
 use crate::case::{CaseReader, CaseWriter};
 use crate::clock::Clock;
-use crate::error::{Error, Result};
+use crate::error::{Error, ErrorCode, Result};
 use crate::import::ImportControl;
-use crate::model::{CaseSummary, EventDetail, ImportProgress, ImportReport, Page, SearchCount, SortOrder};
+use crate::model::{
+    Bookmark, CaseSummary, EventAnnotations, EventDetail, Facets, Histogram, ImportProgress, ImportReport, Note, Page,
+    SavedSearch, SearchCount, SortOrder, Tag, TagChange,
+};
 use crate::query::Query;
 use tidemark_formats::FormatRegistry;
 
@@ -20,6 +27,8 @@ pub struct OpenCase {
     path: PathBuf,
     writer: Mutex<CaseWriter>,
     reader: Mutex<CaseReader>,
+    /// For facets and the histogram, which scan every matching event.
+    analysis: Mutex<CaseReader>,
     formats: FormatRegistry,
     /// Set by [`OpenCase::cancel_import`]; read by the running import between batches.
     cancel_import: AtomicBool,
@@ -29,13 +38,29 @@ fn lock<T>(m: &Mutex<T>) -> Result<MutexGuard<'_, T>> {
     m.lock().map_err(|_| Error::internal("a previous operation on this case crashed; close and reopen the case"))
 }
 
+/// The writer for a small change, or `case.busy` while an import holds it.
+fn lock_for_change(m: &Mutex<CaseWriter>) -> Result<MutexGuard<'_, CaseWriter>> {
+    match m.try_lock() {
+        Ok(g) => Ok(g),
+        Err(TryLockError::WouldBlock) => Err(Error::new(
+            ErrorCode::CaseBusy,
+            "An import is writing to this case, so your change was not made. Try again when the import has finished.",
+        )),
+        Err(TryLockError::Poisoned(_)) => {
+            Err(Error::internal("a previous operation on this case crashed; close and reopen the case"))
+        }
+    }
+}
+
 impl OpenCase {
     fn from_writer(writer: CaseWriter) -> Result<Self> {
         let reader = writer.reader()?;
+        let analysis = writer.reader()?;
         Ok(Self {
             path: writer.path().to_path_buf(),
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
+            analysis: Mutex::new(analysis),
             formats: FormatRegistry::builtin(),
             cancel_import: AtomicBool::new(false),
         })
@@ -87,5 +112,168 @@ impl OpenCase {
     /// Asks a running import to stop after the batch it is writing (what was written is kept).
     pub fn cancel_import(&self) {
         self.cancel_import.store(true, Ordering::Relaxed);
+    }
+
+    /// Facets of what the investigator typed: the `top` most frequent values of each field.
+    pub fn facets(&self, query_text: &str, top: usize) -> Result<Facets> {
+        lock(&self.analysis)?.facets(&Query::parse(query_text)?, top)
+    }
+
+    /// Matching events over time, stacked by action, optionally within `start_ms..=end_ms`.
+    pub fn histogram(&self, query_text: &str, start_ms: Option<i64>, end_ms: Option<i64>) -> Result<Histogram> {
+        lock(&self.analysis)?.histogram(&Query::parse(query_text)?, start_ms, end_ms)
+    }
+
+    /// Every tag with its event count.
+    pub fn tags(&self) -> Result<Vec<Tag>> {
+        lock(&self.reader)?.tags()
+    }
+
+    /// Creates a tag (`color` is `#rrggbb`).
+    pub fn tag_create(&self, name: &str, color: &str) -> Result<Tag> {
+        lock_for_change(&self.writer)?.create_tag(name, color)
+    }
+
+    /// Renames a tag.
+    pub fn tag_rename(&self, tag_id: i64, name: &str) -> Result<Tag> {
+        lock_for_change(&self.writer)?.rename_tag(tag_id, name)
+    }
+
+    /// Changes a tag's colour.
+    pub fn tag_recolor(&self, tag_id: i64, color: &str) -> Result<Tag> {
+        lock_for_change(&self.writer)?.recolor_tag(tag_id, color)
+    }
+
+    /// Deletes a tag and its assignments; returns how many events lost it.
+    pub fn tag_delete(&self, tag_id: i64) -> Result<i64> {
+        lock_for_change(&self.writer)?.delete_tag(tag_id)
+    }
+
+    /// Puts a tag on events by id.
+    pub fn tag_events(&self, tag_id: i64, event_ids: &[String]) -> Result<TagChange> {
+        lock_for_change(&self.writer)?.tag_events(tag_id, event_ids)
+    }
+
+    /// Takes a tag off events by id.
+    pub fn untag_events(&self, tag_id: i64, event_ids: &[String]) -> Result<TagChange> {
+        lock_for_change(&self.writer)?.untag_events(tag_id, event_ids)
+    }
+
+    /// Puts a tag on every event matching what the investigator typed.
+    pub fn tag_query(&self, tag_id: i64, query_text: &str) -> Result<TagChange> {
+        let q = Query::parse(query_text)?;
+        lock_for_change(&self.writer)?.tag_query(tag_id, query_text, &q)
+    }
+
+    /// Takes a tag off every event matching what the investigator typed.
+    pub fn untag_query(&self, tag_id: i64, query_text: &str) -> Result<TagChange> {
+        let q = Query::parse(query_text)?;
+        lock_for_change(&self.writer)?.untag_query(tag_id, query_text, &q)
+    }
+
+    /// Bookmarks an event or removes its bookmark; returns whether it is bookmarked now.
+    pub fn bookmark_toggle(&self, event_id: &str) -> Result<bool> {
+        lock_for_change(&self.writer)?.toggle_bookmark(event_id)
+    }
+
+    /// Every bookmark with its event, in time order.
+    pub fn bookmarks(&self) -> Result<Vec<Bookmark>> {
+        lock(&self.reader)?.bookmarks()
+    }
+
+    /// Every note in timeline order.
+    pub fn notes(&self) -> Result<Vec<Note>> {
+        lock(&self.reader)?.notes()
+    }
+
+    /// Writes a note on an event.
+    pub fn note_event(&self, event_id: &str, body: &str) -> Result<Note> {
+        lock_for_change(&self.writer)?.add_event_note(event_id, body)
+    }
+
+    /// Writes a note on a time range (Unix ms, inclusive).
+    pub fn note_range(&self, start_ms: i64, end_ms: i64, body: &str) -> Result<Note> {
+        lock_for_change(&self.writer)?.add_range_note(start_ms, end_ms, body)
+    }
+
+    /// Replaces a note's text.
+    pub fn note_edit(&self, note_id: i64, body: &str) -> Result<Note> {
+        lock_for_change(&self.writer)?.edit_note(note_id, body)
+    }
+
+    /// Deletes a note.
+    pub fn note_delete(&self, note_id: i64) -> Result<()> {
+        lock_for_change(&self.writer)?.delete_note(note_id)
+    }
+
+    /// Every saved search, by name.
+    pub fn saved_searches(&self) -> Result<Vec<SavedSearch>> {
+        lock(&self.reader)?.saved_searches()
+    }
+
+    /// Saves a search under a name.
+    pub fn saved_search_create(&self, name: &str, query_text: &str) -> Result<SavedSearch> {
+        lock_for_change(&self.writer)?.save_search(name, query_text)
+    }
+
+    /// Renames a saved search.
+    pub fn saved_search_rename(&self, saved_search_id: i64, name: &str) -> Result<SavedSearch> {
+        lock_for_change(&self.writer)?.rename_saved_search(saved_search_id, name)
+    }
+
+    /// Deletes a saved search.
+    pub fn saved_search_delete(&self, saved_search_id: i64) -> Result<()> {
+        lock_for_change(&self.writer)?.delete_saved_search(saved_search_id)
+    }
+
+    /// Tags, bookmark and notes of each of these events (for timeline rows and the detail pane).
+    pub fn event_annotations(&self, event_ids: &[String]) -> Result<Vec<EventAnnotations>> {
+        lock(&self.reader)?.event_annotations(event_ids)
+    }
+}
+
+/// The mailbox activity view and the legacy reports (`mailbox.rs`).
+impl OpenCase {
+    /// One page of the mailbox activity view: what happened in `mailbox` between `from` and `to` (typed
+    /// times, both optional), in sessions, after the cursor `after`.
+    pub fn mailbox_page(
+        &self,
+        mailbox: &str,
+        from: Option<&str>,
+        to: Option<&str>,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<crate::model::MailboxPage> {
+        let scope = crate::mailbox::MailboxScope::parse(mailbox, from, to)?;
+        lock(&self.reader)?.mailbox_page(&scope, after, limit)
+    }
+
+    /// One page of a legacy Magic Unicorn report of `mailbox`.
+    pub fn mailbox_report(
+        &self,
+        mailbox: &str,
+        from: Option<&str>,
+        to: Option<&str>,
+        kind: crate::model::ReportKind,
+        after: Option<&str>,
+        limit: usize,
+    ) -> Result<crate::model::MailboxReport> {
+        let scope = crate::mailbox::MailboxScope::parse(mailbox, from, to)?;
+        lock(&self.reader)?.mailbox_report(&scope, kind, after, limit)
+    }
+
+    /// Writes a whole legacy report as CSV to `out` and records it in the case log.
+    pub fn mailbox_report_csv(
+        &self,
+        mailbox: &str,
+        from: Option<&str>,
+        to: Option<&str>,
+        kind: crate::model::ReportKind,
+        out: &Path,
+    ) -> Result<crate::model::ReportExport> {
+        let scope = crate::mailbox::MailboxScope::parse(mailbox, from, to)?;
+        let written = lock(&self.reader)?.mailbox_report_csv(&scope, kind, out)?;
+        lock(&self.writer)?.record_report_export(&scope, &written)?;
+        Ok(written)
     }
 }

@@ -90,6 +90,17 @@ fn main() {
             r.count(&q).map(|c| c.matching as usize).unwrap_or(0)
         });
     }
+    // Facets (nine fields, one pass) and the histogram (stacked by action) over the matching events.
+    for text in ["", "mailitemsaccessed", "action:rule", "actor:adele"] {
+        let q = Query::parse(text).unwrap();
+        let label = if text.is_empty() { "(everything)" } else { text };
+        measure(&format!("facets (top 10 of 9 fields) {label}"), runs.min(10), || {
+            r.facets(&q, 10).map(|f| f.matching as usize).unwrap_or(0)
+        });
+        measure(&format!("histogram (stacked by action) {label}"), runs.min(10), || {
+            r.histogram(&q, None, None).map(|h| h.total as usize).unwrap_or(0)
+        });
+    }
     if let Some(first) = sample.rows.first() {
         measure("event detail (raw records decompressed)", runs, || {
             r.event(&first.id).map(|d| d.raw.len()).unwrap_or(0)

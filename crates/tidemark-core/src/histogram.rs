@@ -1,0 +1,264 @@
+//! The histogram above the timeline: matching events per time bucket, stacked by action.
+//!
+//! An event id is a time key, so an event's time is read from its id (no time column needed) and a time
+//! range is an id range the scan starts and stops at. The only column read per event is its action.
+//! The bucket width is the smallest "nice" width (1 s, 5 s, 15 s, 30 s, 1 min, … 1 d, 7 d, …) that
+//! covers the span in at most [`MAX_BUCKETS`] buckets. Bucket starts are aligned in UTC — on multiples
+//! of the width from midnight, weeks on Mondays — so the same moment falls in the same bucket whatever
+//! the query, and every bucket from the first to the last is returned, empty ones included.
+
+use rusqlite::params_from_iter;
+use rusqlite::types::{Value as SqlValue, ValueRef};
+use rusqlite::OptionalExtension;
+use tidemark_formats::Action;
+
+use crate::case::CaseReader;
+use crate::error::{Error, ErrorCode, Result};
+use crate::model::{Histogram, HistogramBucket};
+use crate::query::Query;
+use crate::search::{fts_error, plan};
+use crate::time::{clamp_ms, iso_ms, key_lower, key_ms, key_upper};
+
+/// Most buckets a histogram has.
+pub const MAX_BUCKETS: i64 = 200;
+
+const SECOND: i64 = 1_000;
+const MINUTE: i64 = 60 * SECOND;
+const HOUR: i64 = 60 * MINUTE;
+const DAY: i64 = 24 * HOUR;
+const WEEK: i64 = 7 * DAY;
+/// 1970-01-05, the first Monday after the Unix epoch: where week buckets start.
+const MONDAY: i64 = 4 * DAY;
+
+/// The nice bucket widths, smallest first, with their names.
+const WIDTHS: &[(i64, &str)] = &[
+    (SECOND, "1 s"),
+    (5 * SECOND, "5 s"),
+    (15 * SECOND, "15 s"),
+    (30 * SECOND, "30 s"),
+    (MINUTE, "1 min"),
+    (5 * MINUTE, "5 min"),
+    (15 * MINUTE, "15 min"),
+    (30 * MINUTE, "30 min"),
+    (HOUR, "1 h"),
+    (3 * HOUR, "3 h"),
+    (6 * HOUR, "6 h"),
+    (12 * HOUR, "12 h"),
+    (DAY, "1 d"),
+    (WEEK, "7 d"),
+    (4 * WEEK, "28 d"),
+    (13 * WEEK, "91 d"),
+    (52 * WEEK, "364 d"),
+];
+
+/// The action taxonomy in its own order: the stacking order. Actions not listed come after, by name.
+const ACTION_ORDER: &[Action] = &[
+    Action::Logon,
+    Action::LogonFailed,
+    Action::Read,
+    Action::Sync,
+    Action::Search,
+    Action::Send,
+    Action::Reply,
+    Action::Forward,
+    Action::Delete,
+    Action::Move,
+    Action::Attachment,
+    Action::Delivery,
+    Action::Rule,
+    Action::Forwarding,
+    Action::Permission,
+    Action::Consent,
+    Action::Admin,
+    Action::Other,
+];
+
+/// The start of the bucket of width `width` that holds `ms`.
+pub fn bucket_floor(ms: i64, width: i64) -> i64 {
+    let origin = if width % WEEK == 0 { MONDAY } else { 0 };
+    origin + (ms - origin).div_euclid(width) * width
+}
+
+/// The bucket width for a span (inclusive, Unix ms): the smallest nice width giving at most
+/// [`MAX_BUCKETS`] aligned buckets. Returns (width, name).
+pub fn bucket_width(first_ms: i64, last_ms: i64) -> (i64, String) {
+    let fits = |w: i64| (bucket_floor(last_ms, w) - bucket_floor(first_ms, w)) / w < MAX_BUCKETS;
+    if let Some((w, name)) = WIDTHS.iter().find(|(w, _)| fits(*w)) {
+        return (*w, (*name).to_owned());
+    }
+    // Spans of centuries (a bad timestamp can make one): whole multiples of 52 weeks.
+    let year = 52 * WEEK;
+    let mut n = ((last_ms - first_ms) / (year * MAX_BUCKETS)).max(1);
+    while !fits(n * year) {
+        n += 1;
+    }
+    (n * year, format!("{} d", n * 364))
+}
+
+fn action_rank(name: &str) -> (usize, &str) {
+    (ACTION_ORDER.iter().position(|a| a.as_str() == name).unwrap_or(ACTION_ORDER.len()), name)
+}
+
+impl CaseReader {
+    /// Matching events per time bucket, stacked by action, over `start_ms..=end_ms` (Unix ms). Without
+    /// a range, the query's `after:`/`before:` bound it; what is still open is the span of the matching
+    /// events.
+    pub fn histogram(&self, query: &Query, start_ms: Option<i64>, end_ms: Option<i64>) -> Result<Histogram> {
+        if let (Some(s), Some(e)) = (start_ms, end_ms) {
+            if s > e {
+                return Err(Error::new(
+                    ErrorCode::QueryInvalid,
+                    "The time range ends before it starts. Select the range again.",
+                ));
+            }
+        }
+        let narrow = |a: Option<i64>, b: Option<i64>, pick: fn(i64, i64) -> i64| match (a, b) {
+            (Some(a), Some(b)) => Some(pick(a, b)),
+            (a, b) => a.or(b),
+        };
+        let mut lo = narrow(start_ms, query.after_ms, i64::max).map(clamp_ms);
+        let mut hi = narrow(end_ms, query.before_ms, i64::min).map(clamp_ms);
+        let p = plan(query);
+        let mut where_ = p.where_.clone();
+        let mut params = p.params.clone();
+        for (bound, op) in [(lo, ">="), (hi, "<=")] {
+            if let Some(ms) = bound {
+                where_.push(format!("{} {op} ?", p.id_col));
+                params.push(SqlValue::Integer(if op == ">=" { key_lower(ms) } else { key_upper(ms) }));
+            }
+        }
+        let where_ = if where_.is_empty() { String::new() } else { format!("WHERE {}", where_.join(" AND ")) };
+        // Open ends: the first and last matching event (a short walk in id order for common queries).
+        for (end, dir) in [(&mut lo, "ASC"), (&mut hi, "DESC")] {
+            if end.is_none() {
+                let sql =
+                    format!("SELECT {id} FROM {} {where_} ORDER BY {id} {dir} LIMIT 1", p.sql_from, id = p.id_col);
+                let id: Option<i64> = self
+                    .conn
+                    .prepare_cached(&sql)?
+                    .query_row(params_from_iter(params.iter()), |r| r.get(0))
+                    .optional()
+                    .map_err(fts_error)?;
+                *end = id.map(key_ms);
+            }
+        }
+        let (Some(lo), Some(hi)) = (lo, hi) else {
+            // Nothing matches and no range was given: no buckets.
+            return Ok(Histogram {
+                start_ms: 0,
+                end_ms: 0,
+                bucket_ms: SECOND,
+                bucket_label: "1 s".to_owned(),
+                actions: Vec::new(),
+                buckets: Vec::new(),
+                total: 0,
+            });
+        };
+        let (width, label) = bucket_width(lo, hi.max(lo));
+        let first = bucket_floor(lo, width);
+        let n = if hi < lo { 0 } else { ((bucket_floor(hi, width) - first) / width + 1) as usize };
+
+        // One pass: (id, action) of every matching event in the range.
+        let mut actions: Vec<(Box<[u8]>, Vec<i64>)> = Vec::new();
+        if n > 0 {
+            let sql = format!("SELECT {}, e.action FROM {} {where_}", p.id_col, p.sql_from);
+            let mut st = self.conn.prepare_cached(&sql)?;
+            let mut rows = st.query(params_from_iter(params.iter())).map_err(fts_error)?;
+            let mut last = usize::MAX;
+            while let Some(row) = rows.next().map_err(fts_error)? {
+                let id = match row.get_ref(0)? {
+                    ValueRef::Integer(id) => id,
+                    _ => continue,
+                };
+                let action: &[u8] = match row.get_ref(1)? {
+                    ValueRef::Text(t) => t,
+                    _ => b"other",
+                };
+                // Consecutive events often share an action: try the last one first.
+                let slot = if last < actions.len() && &*actions[last].0 == action {
+                    last
+                } else {
+                    match actions.iter().position(|(a, _)| &**a == action) {
+                        Some(i) => i,
+                        None => {
+                            actions.push((action.into(), vec![0; n]));
+                            actions.len() - 1
+                        }
+                    }
+                };
+                last = slot;
+                let b = ((key_ms(id) - first) / width) as usize;
+                if let Some(c) = actions[slot].1.get_mut(b) {
+                    *c += 1;
+                }
+            }
+        }
+        let mut series: Vec<(String, Vec<i64>)> =
+            actions.into_iter().map(|(a, c)| (String::from_utf8_lossy(&a).into_owned(), c)).collect();
+        series.sort_by(|a, b| action_rank(&a.0).cmp(&action_rank(&b.0)));
+        let buckets: Vec<HistogramBucket> = (0..n)
+            .map(|i| {
+                let start_ms = first + i as i64 * width;
+                let counts: Vec<i64> = series.iter().map(|(_, c)| c[i]).collect();
+                HistogramBucket { start: iso_ms(start_ms), start_ms, total: counts.iter().sum(), counts }
+            })
+            .collect();
+        Ok(Histogram {
+            start_ms: first,
+            end_ms: first + n as i64 * width,
+            bucket_ms: width,
+            bucket_label: label,
+            total: buckets.iter().map(|b| b.total).sum(),
+            actions: series.into_iter().map(|(a, _)| a).collect(),
+            buckets,
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const T: i64 = 1_740_787_200_000; // 2025-03-01T00:00:00Z, a Saturday
+
+    #[test]
+    fn widths_are_nice_and_give_at_most_200_aligned_buckets() {
+        for (span, want) in [
+            (0, "1 s"),
+            (199 * SECOND, "1 s"),
+            (200 * SECOND, "5 s"),
+            (10 * MINUTE, "5 s"),
+            (HOUR, "30 s"),
+            (DAY, "15 min"),
+            (30 * DAY, "6 h"),
+            (180 * DAY, "1 d"),
+            (3 * 365 * DAY, "7 d"),
+            (10 * 365 * DAY, "28 d"),
+        ] {
+            let (w, name) = bucket_width(T + 123, T + 123 + span);
+            assert_eq!(name, want, "span {span}");
+            let n = (bucket_floor(T + 123 + span, w) - bucket_floor(T + 123, w)) / w + 1;
+            assert!(n <= MAX_BUCKETS, "{span}: {n}");
+        }
+        let (w, name) = bucket_width(0, 7_258_118_400_000);
+        assert!(name.ends_with(" d") && w % (52 * WEEK) == 0, "{name}");
+        assert!((bucket_floor(7_258_118_400_000, w) - bucket_floor(0, w)) / w < MAX_BUCKETS);
+    }
+
+    #[test]
+    fn buckets_are_aligned_in_utc() {
+        assert_eq!(bucket_floor(T + 7 * MINUTE + 5, 5 * MINUTE), T + 5 * MINUTE);
+        assert_eq!(bucket_floor(T + 13 * HOUR, 12 * HOUR), T + 12 * HOUR);
+        assert_eq!(bucket_floor(T + 5 * HOUR, DAY), T);
+        // Weeks start on Monday: 2025-03-01 is a Saturday, the week began on 2025-02-24.
+        assert_eq!(iso_ms(bucket_floor(T, WEEK)), "2025-02-24T00:00:00.000Z");
+        assert_eq!(bucket_floor(-1, SECOND), -SECOND);
+    }
+
+    #[test]
+    fn actions_stack_in_taxonomy_order() {
+        let mut names = vec!["zzz-new", "send", "other", "logon", "read"];
+        names.sort_by_key(|n| action_rank(n));
+        assert_eq!(names, vec!["logon", "read", "send", "other", "zzz-new"]);
+    }
+}

@@ -500,6 +500,7 @@ describe("Tidemark UI in Chromium with mocked IPC", { concurrency: 3 }, () => {
     await page.getByTestId("import-stop").click();
     await page.waitForFunction(() => document.querySelector('[data-testid="import-stop"]')?.disabled === true);
     assert.match(await panel.innerText(), /Stopping the import/);
+    assert.equal(await page.getByTestId("import-eta").count(), 0, "no time left is promised while stopping");
     assert.ok(backend.calls.some((c) => c.cmd === "import_cancel"), "Stop import calls import_cancel");
     await page.screenshot({ path: screenshotPath("import-stopping") });
     release();

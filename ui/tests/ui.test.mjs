@@ -461,6 +461,12 @@ describe("Tidemark UI in Chromium with mocked IPC", { concurrency: 3 }, () => {
     assert.equal(importArgs.options.directory, true);
     assert.equal(importArgs.options.multiple, true);
     assert.deepEqual(backend.calls.filter((c) => c.cmd === "import_files").at(-1).args, { paths: ["/evidence/exports/"] });
+    // Files in the folder that are not audit data are listed, never silently left out.
+    const skipped = page.getByTestId("import-skipped");
+    assert.match(await skipped.innerText(), /^1 file was not imported/);
+    assert.ok((await skipped.innerText()).includes(`/evidence/exports/README.txt — not audit data: no known export format starts like this (${XSS_IMG})`));
+    assert.equal(await page.getByTestId("import-skipped").count(), 1);
+    await page.screenshot({ path: screenshotPath("import-folder") });
     await assertClean(app);
   });
 

@@ -337,6 +337,7 @@ export class FakeBackend {
     if (!this.current) return this.err("case.none_open", "No case is open.");
     this.cancelRequested = false;
     const inputs = FakeBackend.expand(paths);
+    const skipped = paths.filter((p) => p.endsWith("/")).map((p) => ({ path: `${p}README.txt`, reason: `not audit data: no known export format starts like this (${XSS_IMG})` }));
     const per = 4_000_000;
     const total = inputs.length * per;
     for (let f = 0; f < inputs.length; f++) {
@@ -406,6 +407,7 @@ export class FakeBackend {
           { locator: `${inputs[0].display}:17`, error: "line is not valid JSON (unexpected end of input at column 211)" },
           { locator: `${inputs[0].display}:903`, error: `record has no CreationTime; Subject was ${XSS_IMG}` },
         ],
+        skipped,
         elapsed_ms: 3_412,
         worker_busy_ms: 2_100,
         writer_busy_ms: 2_900,

@@ -93,6 +93,8 @@ fn a_zip_of_every_format_imports_with_a_report_per_file() {
         assert_eq!(f.records, f.new_events + f.duplicates + f.malformed, "{name}: every record is accounted for");
         assert!(f.first_time.is_some() && f.last_time >= f.first_time, "{name}: time span");
     }
+    assert_eq!(report.containers.len(), 2, "the zip, and the gzip inside it");
+    assert_eq!(report.containers[0].sha256, hex::encode(Sha256::digest(std::fs::read(&zip_path).unwrap())));
     let utf16 = report.files.iter().find(|f| f.encoding == "utf-16le").unwrap();
     assert_eq!((utf16.records, utf16.new_events, utf16.duplicates), (300, 298, 2));
     assert_eq!(report.read, report.files.iter().map(|f| f.records).sum::<i64>());

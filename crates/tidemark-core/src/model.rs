@@ -251,6 +251,18 @@ pub struct Malformed {
     pub error: String,
 }
 
+/// An archive or gzip file an import opened.
+#[derive(Debug, Clone, Serialize, Deserialize, TS)]
+pub struct ContainerReport {
+    /// Path of the archive.
+    pub path: String,
+    /// Its size in bytes.
+    #[ts(type = "number")]
+    pub size: u64,
+    /// SHA-256 of the whole archive, lowercase hex.
+    pub sha256: String,
+}
+
 /// A file found inside a picked folder or archive that no format recognises.
 #[derive(Debug, Clone, Serialize, Deserialize, TS)]
 pub struct SkippedFile {
@@ -284,6 +296,8 @@ pub struct ImportReport {
     pub malformed_samples: Vec<Malformed>,
     /// Files inside picked folders or archives that are not audit data (README, logs …), not imported.
     pub skipped: Vec<SkippedFile>,
+    /// Archives and gzip files the inputs came out of, with their own hashes (the bytes as received).
+    pub containers: Vec<ContainerReport>,
     /// Wall time.
     #[ts(type = "number")]
     pub elapsed_ms: i64,
@@ -788,4 +802,206 @@ pub struct ReportExport {
     pub rows: i64,
     /// SHA-256 of the file, lowercase hex.
     pub sha256: String,
+}
+
+/// Which events an export covers. The UI sends it as `{ kind: "query", query: "op:Send" }`,
+/// `{ kind: "selection", ids: [...] }`, `{ kind: "bookmarked" }` or `{ kind: "tagged", tag: "phishing" }`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ExportScope {
+    /// The events the query text selects (empty: every event).
+    Query {
+        /// The query as typed.
+        query: String,
+    },
+    /// Events picked one by one, by id (decimal strings, as in [`EventRow::id`]).
+    Selection {
+        /// Event ids.
+        ids: Vec<String>,
+    },
+    /// Every bookmarked event.
+    Bookmarked,
+    /// Every event carrying a tag (by name, ignoring case).
+    Tagged {
+        /// The tag's name.
+        tag: String,
+    },
+}
+
+/// Export file formats.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(rename_all = "lowercase")]
+pub enum ExportFormat {
+    /// RFC 4180 CSV, UTF-8 with BOM (so Excel reads it as UTF-8), CRLF.
+    Csv,
+    /// One JSON object per line.
+    Jsonl,
+    /// An Excel workbook: one column per field, real datetimes, filters on the header, split into
+    /// sheets of at most 1,048,576 rows.
+    Xlsx,
+    /// A self-contained HTML report (one file, no scripts, no external resources) with the case's notes.
+    Html,
+}
+
+/// Which columns an export has, in which order.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum ColumnProfile {
+    /// A named preset (`timeline`, `full`, `network`, `messages`).
+    Preset {
+        /// The preset's name.
+        name: String,
+    },
+    /// Columns chosen one by one, by name.
+    Custom {
+        /// Column names, in order.
+        columns: Vec<String>,
+    },
+}
+
+/// What the investigator asked to export, as the UI sends it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ExportRequest {
+    /// Which events.
+    pub scope: ExportScope,
+    /// Which file format.
+    pub format: ExportFormat,
+    /// Which columns; `null` takes the format's default (`full`; `timeline` for HTML).
+    pub columns: Option<ColumnProfile>,
+    /// `UTC`, `local`, or an IANA zone such as `Europe/Berlin`; every time in the export is shown in it.
+    pub time_zone: String,
+    /// The file to write (the manifest goes beside it).
+    pub path: String,
+}
+
+/// Progress of a running export, sent as the `export-progress` event.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ExportProgress {
+    /// Rows written so far.
+    #[ts(type = "number")]
+    pub rows: u64,
+    /// Rows the export will have.
+    #[ts(type = "number")]
+    pub total: u64,
+    /// Time since the export started.
+    #[ts(type = "number")]
+    pub elapsed_ms: u64,
+    /// Rows per second so far.
+    #[ts(type = "number")]
+    pub rows_per_s: u64,
+    /// Every row is written and the file is being completed (an XLSX workbook is compressed now).
+    pub finishing: bool,
+}
+
+/// One sheet of an XLSX export.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ExportSheet {
+    /// Sheet name (`Events`, `Events 2`, …).
+    pub name: String,
+    /// Event rows on it (the header row not counted).
+    #[ts(type = "number")]
+    pub rows: u64,
+}
+
+/// One file an export wrote, as listed in the manifest.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ExportedFile {
+    /// Path of the file.
+    pub path: String,
+    /// Size in bytes.
+    #[ts(type = "number")]
+    pub size: u64,
+    /// SHA-256 of the file, lowercase hex.
+    pub sha256: String,
+    /// The sheets of an XLSX workbook, in order (empty for other formats).
+    pub sheets: Vec<ExportSheet>,
+}
+
+/// The manifest written beside an export (`<file>.manifest.json`) and recorded in the case log.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ExportManifest {
+    /// Always "Tidemark".
+    pub tool: String,
+    /// Tidemark version.
+    pub tool_version: String,
+    /// When the export was made (the writer's clock), ISO 8601 UTC.
+    pub created_at: String,
+    /// Case name.
+    pub case_name: String,
+    /// Case file path.
+    pub case_path: String,
+    /// Case id.
+    pub case_id: String,
+    /// Which events.
+    pub scope: ExportScope,
+    /// The scope in words (`query "op:Send"`, `bookmarked events`, …).
+    pub scope_description: String,
+    /// The query as typed (empty unless the scope is a query).
+    pub query: String,
+    /// Export format.
+    pub format: ExportFormat,
+    /// Column profile: a preset's name or `custom`.
+    pub profile: String,
+    /// Column names, in order.
+    pub columns: Vec<String>,
+    /// Time zone of every time in the export (`UTC` or an IANA name).
+    pub time_zone: String,
+    /// Rows written.
+    #[ts(type = "number")]
+    pub rows: u64,
+    /// SHA-256 over the SHA-256 of each listed event's raw record (32 bytes each, in export order): one
+    /// value that ties the export to the evidence.
+    pub raw_records_sha256: String,
+    /// Text cells cut to Excel's 32,767-character limit (XLSX only; the JSONL export keeps them whole).
+    #[ts(type = "number")]
+    pub truncated_cells: u64,
+    /// Files written.
+    pub files: Vec<ExportedFile>,
+}
+
+/// What an export wrote.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ExportResult {
+    /// The manifest (also written to `manifest_path`).
+    pub manifest: ExportManifest,
+    /// Where the manifest is.
+    pub manifest_path: String,
+    /// SHA-256 of the manifest file (recorded in the case log).
+    pub manifest_sha256: String,
+    /// Wall time.
+    #[ts(type = "number")]
+    pub elapsed_ms: u64,
+}
+
+/// A column an export can have.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ExportColumnInfo {
+    /// Name used in profiles, CSV headers and JSON keys.
+    pub name: String,
+    /// Heading for people (XLSX, HTML).
+    pub label: String,
+    /// What it holds.
+    pub description: String,
+}
+
+/// A named column profile.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ExportPreset {
+    /// Preset name.
+    pub name: String,
+    /// What it is for.
+    pub description: String,
+    /// Column names, in order.
+    pub columns: Vec<String>,
+}
+
+/// What the export dialog can offer.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct ExportOptions {
+    /// Every column, in the `full` order.
+    pub columns: Vec<ExportColumnInfo>,
+    /// Named presets.
+    pub presets: Vec<ExportPreset>,
+    /// Formats.
+    pub formats: Vec<ExportFormat>,
 }

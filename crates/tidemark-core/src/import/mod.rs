@@ -25,7 +25,7 @@ use tidemark_formats::{Format, FormatRegistry, NormalizedEvent, RawUnit, HEAD_BY
 
 use crate::case::{CaseWriter, TOOL_VERSION};
 use crate::error::{Error, ErrorCode, Result};
-use crate::model::{AcquiredFile, ImportProgress, ImportReport, Malformed, SkippedFile};
+use crate::model::{AcquiredFile, ContainerReport, ImportProgress, ImportReport, Malformed, SkippedFile};
 use crate::raw::{self, Encoder};
 use crate::time::{iso_ms, key_base, key_lower, key_upper, SEQ_MAX};
 
@@ -109,13 +109,34 @@ fn read_head(input: &container::Input) -> std::io::Result<Vec<u8>> {
 }
 
 fn cancelled(records: i64) -> Error {
+    let kept = match records {
+        0 => "No records had been written yet".to_owned(),
+        1 => "The 1 record read before that is kept".to_owned(),
+        n => format!("The {} records read before that are kept", thousands(n)),
+    };
     Error::new(
         ErrorCode::ImportCancelled,
         format!(
-            "The import was stopped. The {records} records read before that are kept; import the same files \
-             again to add the rest (records already in the case are recognised)."
+            "The import was stopped. {kept}; import the same files again to add the rest (records already in \
+             the case are recognised, not added twice)."
         ),
     )
+}
+
+/// `65536` → `65,536`.
+fn thousands(n: i64) -> String {
+    let digits = n.unsigned_abs().to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    if n < 0 {
+        out.insert(0, '-');
+    }
+    out
 }
 
 /// 128-bit de-duplication key: a GUID parsed, anything else hashed.
@@ -408,11 +429,13 @@ impl CaseWriter {
                 return Err(Error::new(
                     ErrorCode::ImportUnknownFormat,
                     format!(
-                        "{} is not in a format Tidemark can import. Expected one of: {}. Nothing was imported.",
-                        source.display,
-                        known.join("; ")
+                        "{} is not in a format Tidemark can import, so nothing was imported. Expected an audit log \
+                         export (Purview or PowerShell CSV, Extractor-Suite, Management API, Graph, Sentinel or \
+                         Outlook Activities files).",
+                        source.display
                     ),
-                ));
+                )
+                .with_detail(format!("Formats Tidemark reads:\n- {}", known.join("\n- "))));
             };
             let container_sha256 = source
                 .container
@@ -604,6 +627,14 @@ impl CaseWriter {
             malformed: counts.malformed,
             malformed_samples: counts.samples,
             skipped,
+            containers: containers
+                .iter()
+                .map(|c| ContainerReport {
+                    path: c.path.display().to_string(),
+                    size: c.size,
+                    sha256: hex::encode(c.sha256),
+                })
+                .collect(),
             elapsed_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
             worker_busy_ms: i64::try_from(worker_busy.load(Ordering::Relaxed) / 1000).unwrap_or(i64::MAX),
             writer_busy_ms: i64::try_from(counts.writer_busy_us / 1000).unwrap_or(i64::MAX),
@@ -853,7 +884,15 @@ impl CaseWriter {
 
 #[cfg(test)]
 mod tests {
-    use super::key128;
+    use super::{key128, thousands};
+
+    #[test]
+    fn counts_read_like_numbers() {
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(65_536), "65,536");
+        assert_eq!(thousands(1_000_000), "1,000,000");
+    }
 
     #[test]
     fn guid_keys_parse_and_other_keys_hash() {

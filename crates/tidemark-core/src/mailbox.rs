@@ -716,6 +716,9 @@ fn custom_property(details: &Map<String, Value>, name: &str) -> Option<String> {
     flat.split("; ").find_map(|kv| kv.strip_prefix(&prefix)).map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned)
 }
 
+/// id, subject, folders, message ids, details of the record that names an item.
+type ItemRow = (i64, Option<String>, Option<String>, Option<String>, String);
+
 struct Resolver<'r> {
     reader: &'r CaseReader,
     mailbox: String,
@@ -740,7 +743,7 @@ impl<'r> Resolver<'r> {
                AND (e.mailbox IS NULL OR e.mailbox = ?3 COLLATE NOCASE) \
              ORDER BY e.operation <> 'MessageDelivered', e.id LIMIT 1",
         )?;
-        let found: Option<(i64, Option<String>, Option<String>, Option<String>, String)> = st
+        let found: Option<ItemRow> = st
             .query_row(rusqlite::params![fts_phrase("object", item), item, self.mailbox], |r| {
                 Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
             })

@@ -131,6 +131,8 @@ impl FaultSpec {
 struct Tally {
     eligible: u64,
     fired: u64,
+    /// Firings since the plan was last replaced (what `max` limits).
+    fired_in_plan: u64,
     burst_left: u64,
 }
 
@@ -147,10 +149,14 @@ impl FaultBoard {
         FaultBoard { seed, inner: Mutex::new((specs, BTreeMap::new())) }
     }
 
-    /// Replaces the plan (counters are kept).
+    /// Replaces the plan. The totals shown at `/_sim/faults` are kept; `max` counts from now.
     pub fn replace(&self, specs: Vec<FaultSpec>) {
         let mut g = self.inner.lock().unwrap_or_else(|e| e.into_inner());
         g.0 = specs;
+        for t in g.1.values_mut() {
+            t.fired_in_plan = 0;
+            t.burst_left = 0;
+        }
     }
 
     /// Whether `kind` is switched on at all (no counting).
@@ -168,19 +174,21 @@ impl FaultBoard {
         if t.burst_left > 0 {
             t.burst_left -= 1;
             t.fired += 1;
+            t.fired_in_plan += 1;
             return Some(spec);
         }
-        if spec.max.is_some_and(|m| t.fired >= m) {
+        if spec.max.is_some_and(|m| t.fired_in_plan >= m) {
             return None;
         }
         let h = mix(seed ^ mix(kind as u64 + 1) ^ t.eligible.wrapping_mul(0x9E37_79B9_7F4A_7C15));
         let x = (h >> 11) as f64 / (1u64 << 53) as f64;
         if x < spec.rate {
             t.fired += 1;
+            t.fired_in_plan += 1;
             if kind == FaultKind::ServerError {
                 t.burst_left = spec.burst.unwrap_or(3).saturating_sub(1);
                 if let Some(m) = spec.max {
-                    t.burst_left = t.burst_left.min(m.saturating_sub(t.fired));
+                    t.burst_left = t.burst_left.min(m.saturating_sub(t.fired_in_plan));
                 }
             }
             Some(spec)

@@ -266,14 +266,31 @@ async fn activities(
     }
     out.insert("value".into(), json!(value));
     if !no_metadata && opts.skip + opts.top < total {
-        let mut q = form_urlencoded::Serializer::new(String::new());
-        for (k, v) in pairs.iter().filter(|(k, _)| !k.eq_ignore_ascii_case("$skip")) {
-            q.append_pair(k, v);
-        }
-        q.append_pair("$skip", &(opts.skip + opts.top).to_string());
-        out.insert("@odata.nextLink".into(), json!(format!("{base}/api/{version}/{user}/Activities?{}", q.finish())));
+        // Like Outlook REST: `$` options stay literal, values are percent-encoded.
+        let mut q: Vec<String> = pairs
+            .iter()
+            .filter(|(k, _)| !k.eq_ignore_ascii_case("$skip"))
+            .map(|(k, v)| format!("{}={}", encode_query(k), encode_query(v)))
+            .collect();
+        q.push(format!("$skip={}", opts.skip + opts.top));
+        out.insert("@odata.nextLink".into(), json!(format!("{base}/api/{version}/{user}/Activities?{}", q.join("&"))));
     }
     Json(Value::Object(out)).into_response()
+}
+
+fn encode_query(s: &str) -> String {
+    const KEEP: &percent_encoding::AsciiSet = &percent_encoding::NON_ALPHANUMERIC
+        .remove(b'$')
+        .remove(b'-')
+        .remove(b'.')
+        .remove(b'_')
+        .remove(b'~')
+        .remove(b',')
+        .remove(b':')
+        .remove(b'(')
+        .remove(b')')
+        .remove(b'\'');
+    percent_encoding::utf8_percent_encode(s, KEEP).to_string()
 }
 
 fn message_json(s: &SimState, version: &str, m: &Mail) -> Value {

@@ -78,6 +78,46 @@ async fn event_detail(desk: State<'_, Desk>, id: String) -> Reply<EventDetail> {
     desk.with_case(move |c| c.event(&id)).await
 }
 
+#[tauri::command]
+async fn mailbox_page(
+    desk: State<'_, Desk>,
+    mailbox: String,
+    from: Option<String>,
+    to: Option<String>,
+    after: Option<String>,
+    limit: usize,
+) -> Reply<tidemark_core::model::MailboxPage> {
+    desk.with_case(move |c| c.mailbox_page(&mailbox, from.as_deref(), to.as_deref(), after.as_deref(), limit)).await
+}
+
+#[tauri::command]
+#[allow(clippy::too_many_arguments)]
+async fn mailbox_report(
+    desk: State<'_, Desk>,
+    mailbox: String,
+    from: Option<String>,
+    to: Option<String>,
+    kind: tidemark_core::model::ReportKind,
+    after: Option<String>,
+    limit: usize,
+) -> Reply<tidemark_core::model::MailboxReport> {
+    desk.with_case(move |c| c.mailbox_report(&mailbox, from.as_deref(), to.as_deref(), kind, after.as_deref(), limit))
+        .await
+}
+
+#[tauri::command]
+async fn mailbox_report_csv(
+    desk: State<'_, Desk>,
+    mailbox: String,
+    from: Option<String>,
+    to: Option<String>,
+    kind: tidemark_core::model::ReportKind,
+    path: String,
+) -> Reply<tidemark_core::model::ReportExport> {
+    desk.with_case(move |c| c.mailbox_report_csv(&mailbox, from.as_deref(), to.as_deref(), kind, Path::new(&path)))
+        .await
+}
+
 /// Starts the app. The first command-line argument, if any, is a case file to open.
 pub fn run() {
     let initial_case = std::env::args_os().nth(1).map(PathBuf::from);
@@ -105,7 +145,10 @@ pub fn run() {
             import_cancel,
             search_count,
             search_page,
-            event_detail
+            event_detail,
+            mailbox_page,
+            mailbox_report,
+            mailbox_report_csv
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

@@ -23,6 +23,7 @@ mod export;
 mod golden;
 mod import;
 mod keychain;
+mod mailbox;
 mod search;
 mod sim;
 mod universal;

@@ -116,6 +116,32 @@ enum Command {
         /// The case file.
         case: PathBuf,
     },
+    /// What happened in one mailbox, session by session (reads with reading-pane durations, typed
+    /// searches, attachments, sends, rules, forwarding), or one of the five legacy Magic Unicorn reports.
+    Mailbox {
+        /// The case file.
+        case: PathBuf,
+        /// The mailbox (UPN), e.g. victim@contoso.com.
+        upn: String,
+        /// Earliest time (UTC), e.g. 2018-05-14 or 2018-05-14T10:00.
+        #[arg(long)]
+        from: Option<String>,
+        /// Latest time (UTC); a bare date means the whole day.
+        #[arg(long)]
+        to: Option<String>,
+        /// A legacy report instead of the stream: logons, reads-by-time, reads-by-item, searches, attachments.
+        #[arg(long)]
+        report: Option<String>,
+        /// Write the report as CSV to this file (recorded in the case log).
+        #[arg(long, requires = "report")]
+        csv: Option<PathBuf>,
+        /// Most entries (or report rows) to print.
+        #[arg(long, default_value_t = 500)]
+        limit: usize,
+        /// Print entries (or rows) and sessions as JSON lines.
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -472,6 +498,10 @@ fn run(cli: Cli) -> Result<u8, Error> {
             }
             return Ok(if report.ok() && derived_ok { 0 } else { 1 });
         }
+        Command::Mailbox { case, upn, from, to, report, csv, limit, json } => {
+            let args = MailboxArgs { upn, from, to, report, csv, limit, json };
+            mailbox_command(&case, &args, clock, &operator)?;
+        }
         Command::Log { case } => {
             for e in CaseReader::open(&case)?.log_entries()? {
                 println!(
@@ -487,6 +517,144 @@ fn run(cli: Cli) -> Result<u8, Error> {
         }
     }
     Ok(0)
+}
+
+/// `tidemark mailbox`'s options.
+struct MailboxArgs {
+    upn: String,
+    from: Option<String>,
+    to: Option<String>,
+    report: Option<String>,
+    csv: Option<PathBuf>,
+    limit: usize,
+    json: bool,
+}
+
+fn to_json(v: serde_json::Result<String>) -> Result<String, Error> {
+    v.map_err(|e| Error::internal(e.to_string()))
+}
+
+/// The mailbox activity view or a legacy report, printed or written as CSV.
+fn mailbox_command(
+    case: &std::path::Path,
+    a: &MailboxArgs,
+    clock: Arc<SystemClock>,
+    operator: &str,
+) -> Result<(), Error> {
+    use tidemark_core::mailbox::MailboxScope;
+    use tidemark_core::model::ReportKind;
+    let scope = MailboxScope::parse(&a.upn, a.from.as_deref(), a.to.as_deref())?;
+    let kind = a.report.as_deref().map(ReportKind::parse).transpose()?;
+    let r = CaseReader::open(case)?;
+    let mut out = std::io::stdout().lock();
+    if let (Some(kind), Some(path)) = (kind, &a.csv) {
+        let written = r.mailbox_report_csv(&scope, kind, path)?;
+        CaseWriter::open(case, clock, operator)?.record_report_export(&scope, &written)?;
+        let _ = writeln!(
+            out,
+            "Wrote {} rows of the {} report to {} (sha256 {})",
+            written.rows,
+            kind.as_str(),
+            written.path,
+            written.sha256
+        );
+        return Ok(());
+    }
+    if let Some(kind) = kind {
+        let mut after: Option<String> = None;
+        let mut shown = 0;
+        loop {
+            let page = r.mailbox_report(&scope, kind, after.as_deref(), (a.limit - shown).clamp(1, 1000))?;
+            if shown == 0 && !a.json {
+                let _ = writeln!(out, "{}", page.columns.join("\t"));
+            }
+            for row in &page.rows {
+                if a.json {
+                    let _ = writeln!(out, "{}", to_json(serde_json::to_string(row))?);
+                } else {
+                    let cells: Vec<String> = row.cells.iter().map(|c| safe(c)).collect();
+                    let group = row.group.as_deref().map(|g| format!("{}\t", safe(g))).unwrap_or_default();
+                    let _ = writeln!(out, "{group}{}", cells.join("\t"));
+                }
+            }
+            shown += page.rows.len();
+            match page.next {
+                Some(n) if shown < a.limit => after = Some(n),
+                _ => break,
+            }
+        }
+        return Ok(());
+    }
+    let mut after: Option<String> = None;
+    let mut shown = 0;
+    let mut sessions = std::collections::BTreeMap::new();
+    loop {
+        let page = r.mailbox_page(&scope, after.as_deref(), (a.limit - shown).clamp(1, 1000))?;
+        for e in &page.entries {
+            if a.json {
+                let _ = writeln!(out, "{}", to_json(serde_json::to_string(e))?);
+                continue;
+            }
+            let mut what = e.subject.as_deref().map(safe).unwrap_or_default();
+            if let Some(s) = &e.sender {
+                what.push_str(&format!(" — from {}", safe(s)));
+            }
+            if let Some(t) = &e.search {
+                what = format!("typed {} ⇒ searched \"{}\"", safe(&t.progression), safe(&t.query));
+            }
+            if let Some(p) = &e.pane {
+                what.push_str(&match p.duration_ms {
+                    Some(ms) => format!(" [{} {:.1} s]", p.marker, ms as f64 / 1000.0),
+                    None => format!(" [{} unpaired]", p.marker),
+                });
+            }
+            if let Some(d) = &e.detail {
+                what.push_str(&format!(" ({})", safe(d)));
+            }
+            let _ = writeln!(
+                out,
+                "{} {} {} {} {} {}",
+                cell(&e.time, 24),
+                cell(&format!("s{}", &e.session[e.session.len().saturating_sub(6)..]), 8),
+                cell(&e.action, 11),
+                cell(&e.operation, 26),
+                cell(e.client_ip.as_deref().unwrap_or("—"), 16),
+                what.trim()
+            );
+        }
+        for s in page.sessions {
+            sessions.insert((s.first_ms, s.id.clone()), s);
+        }
+        shown += page.entries.len();
+        match page.next {
+            Some(n) if shown < a.limit => after = Some(n),
+            _ => break,
+        }
+    }
+    for s in sessions.values() {
+        if a.json {
+            let _ = writeln!(out, "{}", to_json(serde_json::to_string(s))?);
+            continue;
+        }
+        let counts: Vec<String> = s.counts.iter().map(|c| format!("{} {}", c.count, c.action)).collect();
+        let _ = writeln!(
+            out,
+            "session s{} ({}{}): {} – {}, IP {}, {} {}: {}",
+            &s.id[s.id.len().saturating_sub(6)..],
+            s.kind,
+            s.session_id.as_deref().map(|i| format!(" {}", safe(i))).unwrap_or_default(),
+            s.first_time,
+            s.last_time,
+            if s.ips.is_empty() { "—".to_owned() } else { safe(&s.ips.join(", ")) },
+            safe(s.client.as_deref().unwrap_or("no client")),
+            safe(s.app.as_deref().unwrap_or("")),
+            counts.join(", ")
+        );
+    }
+    if !a.json {
+        let _ = writeln!(out, "{shown} entries shown.");
+    }
+    Ok(())
 }
 
 fn main() -> ExitCode {

@@ -6,6 +6,8 @@
 //!   cancelling, and re-normalization of stored evidence giving the stored events.
 //! - `search`: counts, keyset paging (every event exactly once), query fields, event detail.
 //! - `golden`: every real sample normalizes to its checked-in golden output.
+//! - `annotate`: tags (by query and by id), bookmarks, notes, saved searches, their case-log entries;
+//!   `tag:`/`is:`/`has:` searches with paging; facets against brute force; histogram buckets.
 //! - `export`: CSV/JSONL sinks, manifests, formula neutralisation.
 //! - `verify`: tamper detection on raw records and the case log.
 //! - `cli`: the `tidemark` binary as a user runs it (exit codes, output).
@@ -15,6 +17,7 @@
 //!   legacy Activities, faults, answer key, exports).
 //! - `app_e2e`: the real desktop app driven through WebDriver under Xvfb.
 
+mod annotate;
 mod app_e2e;
 mod bindings;
 mod case_file;

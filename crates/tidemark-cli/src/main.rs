@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+use tidemark_core::annotate::DEFAULT_TAG_COLOR;
 use tidemark_core::case::default_operator;
 use tidemark_core::export::ExportFormat;
 use tidemark_core::model::{EventRow, SortOrder};
@@ -108,6 +109,45 @@ enum Command {
         #[arg(long)]
         events: bool,
         /// Print the report as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Put a tag on every event a query matches (creating the tag if it is new), or take it off.
+    Tag {
+        /// The case file.
+        case: PathBuf,
+        /// Tag name (what `tag:` finds it by).
+        name: String,
+        /// Which events, e.g. `op:New-InboxRule actor:adele` (`""` for all).
+        #[arg(long)]
+        query: String,
+        /// Colour of a new tag, #rrggbb.
+        #[arg(long)]
+        color: Option<String>,
+        /// Take the tag off the matching events instead.
+        #[arg(long)]
+        remove: bool,
+    },
+    /// List the tags with their colours and event counts.
+    Tags {
+        /// The case file.
+        case: PathBuf,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The most frequent actors, mailboxes, actions, operations, IPs, clients, apps, workloads and sources
+    /// among the events a query matches.
+    Facets {
+        /// The case file.
+        case: PathBuf,
+        /// Which events (empty: all).
+        #[arg(default_value = "")]
+        query: String,
+        /// Values per field.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        /// Print as JSON.
         #[arg(long)]
         json: bool,
     },
@@ -501,6 +541,65 @@ fn run(cli: Cli) -> Result<u8, Error> {
         Command::Mailbox { case, upn, from, to, report, csv, limit, json } => {
             let args = MailboxArgs { upn, from, to, report, csv, limit, json };
             mailbox_command(&case, &args, clock, &operator)?;
+        }
+        Command::Tag { case, name, query, color, remove } => {
+            let q = Query::parse(&query)?;
+            let mut w = CaseWriter::open(&case, clock, &operator)?;
+            let existing = w.reader()?.tag_by_name(&name)?;
+            let tag = match existing {
+                Some(t) => t,
+                None if remove => {
+                    return Err(Error::new(
+                        ErrorCode::TagNotFound,
+                        format!("There is no tag named \"{}\". List the tags with `tidemark tags`.", safe(name.trim())),
+                    ))
+                }
+                None => w.create_tag(&name, color.as_deref().unwrap_or(DEFAULT_TAG_COLOR))?,
+            };
+            let change = if remove { w.untag_query(tag.id, &query, &q)? } else { w.tag_query(tag.id, &query, &q)? };
+            println!(
+                "Tag \"{}\" {} {} events; {} events carry it now.",
+                safe(&change.tag.name),
+                if remove { "taken off" } else { "put on" },
+                change.changed,
+                change.tag.events
+            );
+        }
+        Command::Tags { case, json } => {
+            let tags = CaseReader::open(&case)?.tags()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&tags).map_err(|e| Error::internal(e.to_string()))?);
+            } else if tags.is_empty() {
+                println!("No tags yet — add one with `tidemark tag CASE NAME --query QUERY`.");
+            } else {
+                for t in &tags {
+                    println!("{} {} {} events", t.color, cell(&t.name, 32), t.events);
+                }
+            }
+        }
+        Command::Facets { case, query, top, json } => {
+            let q = Query::parse(&query)?;
+            let f = CaseReader::open(&case)?.facets(&q, top)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&f).map_err(|e| Error::internal(e.to_string()))?);
+            } else {
+                println!("{} events match.", f.matching);
+                for facet in &f.fields {
+                    let name = serde_json::to_value(facet.field).ok().and_then(|v| v.as_str().map(str::to_owned));
+                    println!(
+                        "\n{} — {} distinct, {} empty",
+                        name.unwrap_or_default().to_uppercase(),
+                        facet.distinct,
+                        facet.empty
+                    );
+                    for v in &facet.values {
+                        println!("  {:>9}  {}", v.count, safe(&v.value));
+                    }
+                    if facet.other > 0 {
+                        println!("  {:>9}  (other values)", facet.other);
+                    }
+                }
+            }
         }
         Command::Log { case } => {
             for e in CaseReader::open(&case)?.log_entries()? {

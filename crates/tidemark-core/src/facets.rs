@@ -11,6 +11,7 @@
 //! [`FacetField::ALL`] order.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
 
 use rusqlite::params_from_iter;
 use rusqlite::types::ValueRef;
@@ -26,16 +27,110 @@ pub const DEFAULT_TOP: usize = 10;
 /// Most values per field one request may ask for.
 pub const MAX_TOP: usize = 1000;
 
-/// Counts of one field's values.
+/// How much of the case file a scan maps into memory: pages are then read in place instead of being
+/// copied through the page cache, which makes a full scan about a quarter faster. (SQLite caps it near
+/// 2 GiB; the rest of a larger file is read as usual.)
+const SCAN_MMAP_BYTES: i64 = 1 << 31;
+
+impl CaseReader {
+    /// Prepares this connection for scanning many events (facets, histogram).
+    pub(crate) fn prepare_scan(&self) -> Result<()> {
+        self.conn.pragma_update(None, "mmap_size", SCAN_MMAP_BYTES)?;
+        Ok(())
+    }
+}
+
+/// A fast hasher for short strings (the multiply-rotate hash of rustc's `FxHasher`), seeded per
+/// process so that crafted values in evidence cannot be aimed at collisions in advance.
+#[derive(Clone, Copy)]
+struct SeededFx(u64);
+
+impl Hasher for SeededFx {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        const K: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+        let mut chunks = bytes.chunks_exact(8);
+        for c in &mut chunks {
+            let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+            self.0 = (self.0.rotate_left(5) ^ w).wrapping_mul(K);
+        }
+        for &b in chunks.remainder() {
+            self.0 = (self.0.rotate_left(5) ^ u64::from(b)).wrapping_mul(K);
+        }
+    }
+
+    #[inline]
+    fn write_usize(&mut self, n: usize) {
+        self.0 = (self.0.rotate_left(5) ^ n as u64).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    #[inline]
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+#[derive(Clone, Copy)]
+struct Seed(u64);
+
+impl Default for Seed {
+    fn default() -> Self {
+        Self(std::collections::hash_map::RandomState::new().hash_one(0x7469_6465_6d61_726b_u64))
+    }
+}
+
+impl BuildHasher for Seed {
+    type Hasher = SeededFx;
+    fn build_hasher(&self) -> SeededFx {
+        SeededFx(self.0)
+    }
+}
+
+/// Counts of one field's values. Runs of one value (an import's source, a session's actor) are counted
+/// without touching the map.
 #[derive(Default)]
 struct Tally {
-    counts: HashMap<Box<[u8]>, i64>,
+    counts: HashMap<Box<[u8]>, i64, Seed>,
     empty: i64,
+    last: Vec<u8>,
+    run: i64,
 }
 
 impl Tally {
     #[inline]
     fn add(&mut self, v: ValueRef<'_>) {
+        if let ValueRef::Text(t) = v {
+            if self.run > 0 && t == self.last.as_slice() {
+                self.run += 1;
+                return;
+            }
+            self.flush();
+            if !t.is_empty() {
+                self.last.clear();
+                self.last.extend_from_slice(t);
+                self.run = 1;
+                return;
+            }
+        } else {
+            self.flush();
+        }
+        self.count(v);
+    }
+
+    /// Moves the current run into the map.
+    fn flush(&mut self) {
+        if self.run > 0 {
+            let run = std::mem::take(&mut self.run);
+            if let Some(n) = self.counts.get_mut(self.last.as_slice()) {
+                *n += run;
+            } else {
+                self.counts.insert(self.last.as_slice().into(), run);
+            }
+        }
+    }
+
+    #[inline]
+    fn count(&mut self, v: ValueRef<'_>) {
         let bytes = match v {
             ValueRef::Text(t) | ValueRef::Blob(t) => t,
             ValueRef::Null => &[],
@@ -56,7 +151,8 @@ impl Tally {
         *self.counts.entry(bytes.into_boxed_slice()).or_insert(0) += 1;
     }
 
-    fn into_facet(self, field: FacetField, top: usize) -> Facet {
+    fn into_facet(mut self, field: FacetField, top: usize) -> Facet {
+        self.flush();
         let distinct = self.counts.len() as i64;
         let non_empty: i64 = self.counts.values().sum();
         let mut entries: Vec<(Box<[u8]>, i64)> = self.counts.into_iter().collect();
@@ -90,6 +186,7 @@ impl CaseReader {
     /// with the number of distinct values and of events where the field is empty, in one pass.
     pub fn facets(&self, query: &Query, top: usize) -> Result<Facets> {
         let top = top.clamp(1, MAX_TOP);
+        self.prepare_scan()?;
         let p = plan(query);
         let cols: Vec<String> = FacetField::ALL.iter().map(|f| format!("e.{}", f.column())).collect();
         let where_ = if p.where_.is_empty() { String::new() } else { format!("WHERE {}", p.where_.join(" AND ")) };
@@ -116,7 +213,7 @@ mod tests {
     #[test]
     fn top_values_are_ordered_by_count_then_value_and_the_rest_is_counted() {
         let mut t = Tally::default();
-        for v in ["b", "a", "c", "a", "b", "d", "", "e"] {
+        for v in ["b", "a", "a", "c", "b", "d", "", "e"] {
             t.add(ValueRef::Text(v.as_bytes()));
         }
         t.add(ValueRef::Null);

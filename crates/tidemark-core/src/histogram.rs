@@ -118,6 +118,7 @@ impl CaseReader {
         };
         let mut lo = narrow(start_ms, query.after_ms, i64::max).map(clamp_ms);
         let mut hi = narrow(end_ms, query.before_ms, i64::min).map(clamp_ms);
+        self.prepare_scan()?;
         let p = plan(query);
         let mut where_ = p.where_.clone();
         let mut params = p.params.clone();

@@ -364,6 +364,17 @@ impl Query {
         } else {
             None
         };
+        // Without words, one positive `tag:NAME` (not a prefix, not in an OR) drives through the tag's
+        // index instead of being a condition: pages then stop early however many events carry it.
+        let mut tag = None;
+        if driving.is_none() {
+            let single_tag = |c: &&Clause| {
+                !c.negated && c.any_of.len() == 1 && c.any_of[0].field == Some(Field::Tag) && !c.any_of[0].prefix
+            };
+            if let Some(i) = others.iter().position(single_tag) {
+                tag = Some(others.remove(i).any_of[0].value.trim().to_owned());
+            }
+        }
         let drive_table = driving.as_ref().map(|(t, _)| *t);
         for (table, (pos, neg)) in [("event_fts", &word), ("ident_fts", &ident)] {
             if drive_table == Some(table) {
@@ -402,7 +413,15 @@ impl Query {
             Some((t, e)) => (t, Some(e)),
             None => ("event_fts", None),
         };
-        Compiled { fts, fts_table, conds, params, lo: self.after_ms.map(key_lower), hi: self.before_ms.map(key_upper) }
+        Compiled {
+            fts,
+            fts_table,
+            tag,
+            conds,
+            params,
+            lo: self.after_ms.map(key_lower),
+            hi: self.before_ms.map(key_upper),
+        }
     }
 }
 
@@ -473,6 +492,8 @@ pub struct Compiled {
     pub fts: Option<String>,
     /// The full-text table `fts` is for (`event_fts` or `ident_fts`).
     pub fts_table: &'static str,
+    /// A tag name whose events drive the query when no full-text expression does (`tag:NAME`).
+    pub tag: Option<String>,
     /// SQL conditions over `e` (the event table), joined with AND.
     pub conds: Vec<String>,
     /// Bound values for the `?` in `conds`, in order.
@@ -566,21 +587,23 @@ mod tests {
     #[test]
     fn annotations_are_bound_sql_conditions() {
         let c = parse(r#"tag:"BEC wave" -tag:noise is:bookmarked has:notes"#).compile();
-        assert_eq!(c.fts, None);
+        assert_eq!((c.fts, c.tag.as_deref()), (None, Some("BEC wave")), "one tag drives");
         let tag = "e.id IN (SELECT et.event_id FROM event_tag et JOIN tag t ON t.id = et.tag_id WHERE t.name = ? COLLATE NOCASE)";
         assert_eq!(
             c.conds,
             vec![
-                format!("({tag})"),
                 format!("NOT ({tag})"),
                 "(e.id IN (SELECT event_id FROM bookmark))".to_owned(),
                 "(e.id IN (SELECT event_id FROM note WHERE event_id IS NOT NULL))".to_owned(),
             ]
         );
-        assert_eq!(c.params, vec!["BEC wave", "noise"]);
+        assert_eq!(c.params, vec!["noise"]);
+        // A second tag is a condition.
+        let c = parse("tag:a tag:b").compile();
+        assert_eq!((c.tag.as_deref(), c.conds.len(), c.params.clone()), (Some("a"), 1, vec!["b".to_owned()]));
         // Combined with words, OR and a time range: the word index drives, annotations filter.
         let c = parse("invoice tag:x OR is:tagged after:2025-01-01 workload:exchange tag:ph%_*").compile();
-        assert_eq!(c.fts.as_deref(), Some(r#""invoice""#));
+        assert_eq!((c.fts.as_deref(), c.tag.as_deref()), (Some(r#""invoice""#), None));
         assert_eq!(c.conds.len(), 3);
         assert!(c.conds[0].contains(" OR e.id IN (SELECT event_id FROM event_tag)"), "{}", c.conds[0]);
         assert_eq!(c.conds[1], "(e.workload = ? COLLATE NOCASE)");

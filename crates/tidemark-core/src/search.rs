@@ -82,23 +82,32 @@ pub(crate) struct Plan {
     pub(crate) where_: Vec<String>,
     pub(crate) params: Vec<SqlValue>,
     pub(crate) id_col: &'static str,
-    /// Whether a condition reads the `event` row (otherwise an FTS-only count can skip the join).
+    /// Whether a condition reads the `event` row (otherwise a count can read the driving table alone).
     pub(crate) needs_event_row: bool,
-    /// The driving full-text table.
-    pub(crate) fts_table: &'static str,
+    /// The driving table alone (`event_fts f`, `event_tag dt`), for counts that need no event row.
+    pub(crate) driver_from: String,
 }
 
+/// What drives a search: the full-text index when the query has words, else the tag's own index when
+/// it asks for one tag (`tag:NAME`), else the event table. Each yields event ids in order, so pages
+/// stop after `limit` rows however large the match.
 pub(crate) fn plan(query: &Query) -> Plan {
     let c = query.compile();
     let mut params: Vec<SqlValue> = Vec::new();
     let mut where_ = Vec::new();
-    let (sql_from, id_col) = match &c.fts {
-        Some(expr) => {
+    let (sql_from, id_col, driver_from) = match (&c.fts, &c.tag) {
+        (Some(expr), _) => {
             where_.push(format!("{} MATCH ?", c.fts_table));
             params.push(SqlValue::Text(expr.clone()));
-            (format!("{} f JOIN event e ON e.id = f.rowid", c.fts_table), "f.rowid")
+            (format!("{} f JOIN event e ON e.id = f.rowid", c.fts_table), "f.rowid", format!("{} f", c.fts_table))
         }
-        None => ("event e".to_owned(), "e.id"),
+        (None, Some(tag)) => {
+            // The tag's (tag_id, event_id) key walks its events in id order.
+            where_.push("dt.tag_id = (SELECT id FROM tag WHERE name = ? COLLATE NOCASE)".to_owned());
+            params.push(SqlValue::Text(tag.clone()));
+            ("event_tag dt JOIN event e ON e.id = dt.event_id".to_owned(), "dt.event_id", "event_tag dt".to_owned())
+        }
+        (None, None) => ("event e".to_owned(), "e.id", "event e".to_owned()),
     };
     if let Some(lo) = c.lo {
         where_.push(format!("{id_col} >= ?"));
@@ -108,10 +117,10 @@ pub(crate) fn plan(query: &Query) -> Plan {
         where_.push(format!("{id_col} <= ?"));
         params.push(SqlValue::Integer(hi));
     }
-    let needs_event_row = c.fts.is_none() || !c.conds.is_empty();
+    let needs_event_row = (c.fts.is_none() && c.tag.is_none()) || !c.conds.is_empty();
     where_.extend(c.conds);
     params.extend(c.params.into_iter().map(SqlValue::Text));
-    Plan { sql_from, where_, params, id_col, needs_event_row, fts_table: c.fts_table }
+    Plan { sql_from, where_, params, id_col, needs_event_row, driver_from }
 }
 
 /// A record laid out for reading: pretty JSON, or for a CSV row one `Column: value` line per cell with
@@ -155,8 +164,7 @@ impl CaseReader {
             (total, first, last)
         } else {
             // Counting needs the event table only when a condition reads it.
-            let fts_only = format!("{} f", p.fts_table);
-            let from = if p.needs_event_row { p.sql_from.as_str() } else { fts_only.as_str() };
+            let from = if p.needs_event_row { p.sql_from.as_str() } else { p.driver_from.as_str() };
             let sql = format!(
                 "SELECT count(*), min({id}), max({id}) FROM {from} WHERE {}",
                 p.where_.join(" AND "),

@@ -117,6 +117,16 @@ malformed: number,
  */
 files: Array<AcquiredFile>, };
 
+export type ActionCount = { 
+/**
+ * Action category.
+ */
+action: string, 
+/**
+ * Events.
+ */
+count: number, };
+
 export type AppInfo = { 
 /**
  * Tidemark version.
@@ -134,6 +144,20 @@ initial_case: string | null,
  * Recently opened cases, newest first.
  */
 recent: Array<RecentCase>, };
+
+export type Bookmark = { 
+/**
+ * Event id, decimal.
+ */
+event_id: string, 
+/**
+ * When it was bookmarked.
+ */
+created_at: string, 
+/**
+ * The event, or `null` if the case no longer holds it.
+ */
+event: EventRow | null, };
 
 export type CaseSummary = { 
 /**
@@ -185,6 +209,30 @@ last_time: string | null,
  */
 acquisitions: Array<Acquisition>, };
 
+export type ColumnProfile = { "kind": "preset", 
+/**
+ * The preset's name.
+ */
+name: string, } | { "kind": "custom", 
+/**
+ * Column names, in order.
+ */
+columns: Array<string>, };
+
+export type ContainerReport = { 
+/**
+ * Path of the archive.
+ */
+path: string, 
+/**
+ * Its size in bytes.
+ */
+size: number, 
+/**
+ * SHA-256 of the whole archive, lowercase hex.
+ */
+sha256: string, };
+
 export type ErrorBody = { 
 /**
  * Branch on this.
@@ -199,7 +247,25 @@ message: string,
  */
 detail: string | null, };
 
-export type ErrorCode = "case.not_found" | "case.not_a_case" | "case.newer_schema" | "case.exists" | "case.none_open" | "import.unreadable" | "import.unknown_format" | "import.cancelled" | "query.invalid" | "event.not_found" | "export.failed" | "io" | "internal";
+export type ErrorCode = "case.not_found" | "case.not_a_case" | "case.newer_schema" | "case.exists" | "case.none_open" | "import.unreadable" | "import.unknown_format" | "import.cancelled" | "query.invalid" | "event.not_found" | "export.failed" | "case.busy" | "tag.exists" | "tag.not_found" | "note.not_found" | "saved_search.exists" | "saved_search.not_found" | "annotation.invalid" | "io" | "internal";
+
+export type EventAnnotations = { 
+/**
+ * Event id, decimal.
+ */
+event_id: string, 
+/**
+ * Tags on it, by tag id, ascending.
+ */
+tag_ids: Array<number>, 
+/**
+ * Whether it is bookmarked.
+ */
+bookmarked: boolean, 
+/**
+ * Notes on this event (not notes on ranges), oldest first.
+ */
+notes: Array<Note>, };
 
 export type EventDetail = { 
 /**
@@ -309,6 +375,321 @@ item_count: number | null,
  */
 object: string | null, };
 
+export type ExportColumnInfo = { 
+/**
+ * Name used in profiles, CSV headers and JSON keys.
+ */
+name: string, 
+/**
+ * Heading for people (XLSX, HTML).
+ */
+label: string, 
+/**
+ * What it holds.
+ */
+description: string, };
+
+export type ExportFormat = "csv" | "jsonl" | "xlsx" | "html";
+
+export type ExportManifest = { 
+/**
+ * Always "Tidemark".
+ */
+tool: string, 
+/**
+ * Tidemark version.
+ */
+tool_version: string, 
+/**
+ * When the export was made (the writer's clock), ISO 8601 UTC.
+ */
+created_at: string, 
+/**
+ * Case name.
+ */
+case_name: string, 
+/**
+ * Case file path.
+ */
+case_path: string, 
+/**
+ * Case id.
+ */
+case_id: string, 
+/**
+ * Which events.
+ */
+scope: ExportScope, 
+/**
+ * The scope in words (`query "op:Send"`, `bookmarked events`, …).
+ */
+scope_description: string, 
+/**
+ * The query as typed (empty unless the scope is a query).
+ */
+query: string, 
+/**
+ * Export format.
+ */
+format: ExportFormat, 
+/**
+ * Column profile: a preset's name or `custom`.
+ */
+profile: string, 
+/**
+ * Column names, in order.
+ */
+columns: Array<string>, 
+/**
+ * Time zone of every time in the export (`UTC` or an IANA name).
+ */
+time_zone: string, 
+/**
+ * Rows written.
+ */
+rows: number, 
+/**
+ * SHA-256 over the SHA-256 of each listed event's raw record (32 bytes each, in export order): one
+ * value that ties the export to the evidence.
+ */
+raw_records_sha256: string, 
+/**
+ * Text cells cut to Excel's 32,767-character limit (XLSX only; the JSONL export keeps them whole).
+ */
+truncated_cells: number, 
+/**
+ * Files written.
+ */
+files: Array<ExportedFile>, };
+
+export type ExportOptions = { 
+/**
+ * Every column, in the `full` order.
+ */
+columns: Array<ExportColumnInfo>, 
+/**
+ * Named presets.
+ */
+presets: Array<ExportPreset>, 
+/**
+ * Formats.
+ */
+formats: Array<ExportFormat>, };
+
+export type ExportPreset = { 
+/**
+ * Preset name.
+ */
+name: string, 
+/**
+ * What it is for.
+ */
+description: string, 
+/**
+ * Column names, in order.
+ */
+columns: Array<string>, };
+
+export type ExportProgress = { 
+/**
+ * Rows written so far.
+ */
+rows: number, 
+/**
+ * Rows the export will have.
+ */
+total: number, 
+/**
+ * Time since the export started.
+ */
+elapsed_ms: number, 
+/**
+ * Rows per second so far.
+ */
+rows_per_s: number, 
+/**
+ * Every row is written and the file is being completed (an XLSX workbook is compressed now).
+ */
+finishing: boolean, };
+
+export type ExportRequest = { 
+/**
+ * Which events.
+ */
+scope: ExportScope, 
+/**
+ * Which file format.
+ */
+format: ExportFormat, 
+/**
+ * Which columns; `null` takes the format's default (`full`; `timeline` for HTML).
+ */
+columns: ColumnProfile | null, 
+/**
+ * `UTC`, `local`, or an IANA zone such as `Europe/Berlin`; every time in the export is shown in it.
+ */
+time_zone: string, 
+/**
+ * The file to write (the manifest goes beside it).
+ */
+path: string, };
+
+export type ExportResult = { 
+/**
+ * The manifest (also written to `manifest_path`).
+ */
+manifest: ExportManifest, 
+/**
+ * Where the manifest is.
+ */
+manifest_path: string, 
+/**
+ * SHA-256 of the manifest file (recorded in the case log).
+ */
+manifest_sha256: string, 
+/**
+ * Wall time.
+ */
+elapsed_ms: number, };
+
+export type ExportScope = { "kind": "query", 
+/**
+ * The query as typed.
+ */
+query: string, } | { "kind": "selection", 
+/**
+ * Event ids.
+ */
+ids: Array<string>, } | { "kind": "bookmarked" } | { "kind": "tagged", 
+/**
+ * The tag's name.
+ */
+tag: string, };
+
+export type ExportSheet = { 
+/**
+ * Sheet name (`Events`, `Events 2`, …).
+ */
+name: string, 
+/**
+ * Event rows on it (the header row not counted).
+ */
+rows: number, };
+
+export type ExportedFile = { 
+/**
+ * Path of the file.
+ */
+path: string, 
+/**
+ * Size in bytes.
+ */
+size: number, 
+/**
+ * SHA-256 of the file, lowercase hex.
+ */
+sha256: string, 
+/**
+ * The sheets of an XLSX workbook, in order (empty for other formats).
+ */
+sheets: Array<ExportSheet>, };
+
+export type Facet = { 
+/**
+ * Which field.
+ */
+field: FacetField, 
+/**
+ * The most frequent values, most frequent first (ties by value).
+ */
+values: Array<FacetValue>, 
+/**
+ * Distinct non-empty values among the matching events.
+ */
+distinct: number, 
+/**
+ * Matching events where the field is empty.
+ */
+empty: number, 
+/**
+ * Matching events with a value not in `values`.
+ */
+other: number, };
+
+export type FacetField = "actor" | "mailbox" | "action" | "operation" | "client_ip" | "client_app" | "app_id" | "workload" | "source";
+
+export type FacetValue = { 
+/**
+ * The value as stored.
+ */
+value: string, 
+/**
+ * Matching events with it.
+ */
+count: number, 
+/**
+ * The query term that selects it (`actor:"adele@contoso.com"`); prefix `-` to exclude it.
+ */
+filter: string, };
+
+export type Facets = { 
+/**
+ * Matching events.
+ */
+matching: number, 
+/**
+ * One entry per field, in [`FacetField::ALL`] order.
+ */
+fields: Array<Facet>, };
+
+export type Histogram = { 
+/**
+ * Start of the first bucket, Unix milliseconds (aligned in UTC).
+ */
+start_ms: number, 
+/**
+ * End of the last bucket, Unix milliseconds (exclusive).
+ */
+end_ms: number, 
+/**
+ * Bucket width in milliseconds.
+ */
+bucket_ms: number, 
+/**
+ * Bucket width for people (`15 min`).
+ */
+bucket_label: string, 
+/**
+ * The actions present, in the action taxonomy's order: the stacking order.
+ */
+actions: Array<string>, 
+/**
+ * Every bucket from `start_ms` to `end_ms`, empty ones included, oldest first.
+ */
+buckets: Array<HistogramBucket>, 
+/**
+ * Matching events in all buckets.
+ */
+total: number, };
+
+export type HistogramBucket = { 
+/**
+ * Start of the bucket, ISO 8601 UTC.
+ */
+start: string, 
+/**
+ * Start of the bucket, Unix milliseconds (the bucket ends `bucket_ms` later, exclusive).
+ */
+start_ms: number, 
+/**
+ * Matching events in it.
+ */
+total: number, 
+/**
+ * Matching events in it per action, in the order of [`Histogram::actions`].
+ */
+counts: Array<number>, };
+
 export type ImportProgress = { 
 /**
  * Files finished.
@@ -381,6 +762,10 @@ malformed_samples: Array<Malformed>,
  */
 skipped: Array<SkippedFile>, 
 /**
+ * Archives and gzip files the inputs came out of, with their own hashes (the bytes as received).
+ */
+containers: Array<ContainerReport>, 
+/**
  * Wall time.
  */
 elapsed_ms: number, 
@@ -394,6 +779,171 @@ worker_busy_ms: number,
  */
 writer_busy_ms: number, };
 
+export type MailboxEntry = { 
+/**
+ * The event id (time key, decimal); for a typed search, its first keystroke.
+ */
+id: string, 
+/**
+ * Event time, ISO 8601 UTC with milliseconds.
+ */
+time: string, 
+/**
+ * Event time, Unix milliseconds.
+ */
+time_ms: number, 
+/**
+ * The [`MailboxSession::id`] it belongs to.
+ */
+session: string, 
+/**
+ * Action category.
+ */
+action: string, 
+/**
+ * Operation, verbatim (legacy: the `ActivityIdType`).
+ */
+operation: string, 
+/**
+ * Subject of the message (or the search text).
+ */
+subject: string | null, 
+/**
+ * Sender of the message, where known.
+ */
+sender: string | null, 
+/**
+ * The event (`MessageDelivered`) that named subject and sender of a legacy item, if resolved.
+ */
+resolved_from: string | null, 
+/**
+ * Folders.
+ */
+folders: Array<string>, 
+/**
+ * Internet message ids.
+ */
+message_ids: Array<string>, 
+/**
+ * Legacy `ActivityItemId`.
+ */
+item_id: string | null, 
+/**
+ * Client IP.
+ */
+client_ip: string | null, 
+/**
+ * What else the record says: attachment action, rule or forwarding parameters, destination
+ * folder, access type, user agent of a sign-in.
+ */
+detail: string | null, 
+/**
+ * Reading-pane timing.
+ */
+pane: PaneTiming | null, 
+/**
+ * The keystrokes of a typed search.
+ */
+search: TypedSearch | null, };
+
+export type MailboxPage = { 
+/**
+ * The mailbox shown.
+ */
+mailbox: string, 
+/**
+ * Entries in time order.
+ */
+entries: Array<MailboxEntry>, 
+/**
+ * The sessions of these entries (summaries as of the page's end), by first time.
+ */
+sessions: Array<MailboxSession>, 
+/**
+ * Cursor for the next page (opaque).
+ */
+next: string | null, };
+
+export type MailboxReport = { 
+/**
+ * Which report.
+ */
+kind: ReportKind, 
+/**
+ * Its title.
+ */
+title: string, 
+/**
+ * Column names, exactly as Magic Unicorn wrote them.
+ */
+columns: Array<string>, 
+/**
+ * Rows.
+ */
+rows: Array<ReportRow>, 
+/**
+ * Cursor for the next page (opaque); `null` at the end.
+ */
+next: string | null, };
+
+export type MailboxSession = { 
+/**
+ * The session's id in this view: the id of its first event (decimal).
+ */
+id: string, 
+/**
+ * `session-id`, `ip-client` or `server` (records with neither, such as deliveries).
+ */
+kind: string, 
+/**
+ * The record's session id (legacy `ClientSessionId`, UAL `SessionId`), if grouped by it.
+ */
+session_id: string | null, 
+/**
+ * First event time, ISO 8601 UTC.
+ */
+first_time: string, 
+/**
+ * First event time, Unix milliseconds.
+ */
+first_ms: number, 
+/**
+ * Last event time so far, ISO 8601 UTC.
+ */
+last_time: string, 
+/**
+ * Last event time so far, Unix milliseconds.
+ */
+last_ms: number, 
+/**
+ * Client IPs, in order of appearance.
+ */
+ips: Array<string>, 
+/**
+ * Client family (OWA, Outlook desktop, Browser, …).
+ */
+client: string | null, 
+/**
+ * Application (name, id, or legacy `AppIdType`).
+ */
+app: string | null, 
+/**
+ * The first user agent or client info string seen.
+ */
+user_agent: string | null, 
+/**
+ * Events so far (keystrokes included).
+ */
+events: number, 
+/**
+ * Events per action, most first.
+ */
+counts: Array<ActionCount>, 
+/**
+ * Whether the session may continue on the next page (its summary will then grow).
+ */
+open: boolean, };
+
 export type Malformed = { 
 /**
  * Where it is.
@@ -404,6 +954,44 @@ locator: string,
  */
 error: string, };
 
+export type Note = { 
+/**
+ * Note number within the case.
+ */
+id: number, 
+/**
+ * The event it is about (decimal), for a note on an event.
+ */
+event_id: string | null, 
+/**
+ * Start of the range (ISO 8601 UTC), for a note on a time range.
+ */
+start: string | null, 
+/**
+ * End of the range, inclusive (ISO 8601 UTC), for a note on a time range.
+ */
+end: string | null, 
+/**
+ * Start of the range, Unix milliseconds.
+ */
+start_ms: number | null, 
+/**
+ * End of the range, Unix milliseconds (inclusive).
+ */
+end_ms: number | null, 
+/**
+ * What the investigator wrote (plain text, rendered as text).
+ */
+body: string, 
+/**
+ * When it was written.
+ */
+created_at: string, 
+/**
+ * When it was last edited.
+ */
+updated_at: string, };
+
 export type Page = { 
 /**
  * Rows in the requested order.
@@ -413,6 +1001,20 @@ rows: Array<EventRow>,
  * Cursor for the next page.
  */
 next: string | null, };
+
+export type PaneTiming = { 
+/**
+ * `start` or `end`.
+ */
+marker: string, 
+/**
+ * The partner entry's id (the end of a start, the start of an end); `null` when unpaired.
+ */
+paired_id: string | null, 
+/**
+ * How long the message was displayed, when paired.
+ */
+duration_ms: number | null, };
 
 export type RawOccurrence = { 
 /**
@@ -474,6 +1076,58 @@ last_opened: string,
  */
 exists: boolean, };
 
+export type ReportExport = { 
+/**
+ * Which report.
+ */
+kind: ReportKind, 
+/**
+ * The file written.
+ */
+path: string, 
+/**
+ * Rows written (header lines not counted).
+ */
+rows: number, 
+/**
+ * SHA-256 of the file, lowercase hex.
+ */
+sha256: string, };
+
+export type ReportKind = "logons" | "reads-by-time" | "reads-by-item" | "searches" | "attachments";
+
+export type ReportRow = { 
+/**
+ * The event it comes from.
+ */
+event_id: string, 
+/**
+ * The `ActivityItemId` it is grouped under (reads by item).
+ */
+group: string | null, 
+/**
+ * The cells, as text.
+ */
+cells: Array<string>, };
+
+export type SavedSearch = { 
+/**
+ * Saved-search number within the case.
+ */
+id: number, 
+/**
+ * Name (unique, ignoring case).
+ */
+name: string, 
+/**
+ * The query text, as typed.
+ */
+query: string, 
+/**
+ * When it was saved.
+ */
+created_at: string, };
+
 export type SearchCount = { 
 /**
  * Matching events.
@@ -503,3 +1157,57 @@ path: string,
 reason: string, };
 
 export type SortOrder = "asc" | "desc";
+
+export type Tag = { 
+/**
+ * Tag number within the case.
+ */
+id: number, 
+/**
+ * Name as shown and as typed after `tag:` (unique, ignoring case).
+ */
+name: string, 
+/**
+ * Colour, `#rrggbb` (lowercase).
+ */
+color: string, 
+/**
+ * When it was created.
+ */
+created_at: string, 
+/**
+ * Events carrying it.
+ */
+events: number, };
+
+export type TagChange = { 
+/**
+ * The tag afterwards (with its new event count).
+ */
+tag: Tag, 
+/**
+ * Events that gained (or lost) the tag; events that already had (or lacked) it are not counted.
+ */
+changed: number, };
+
+export type TypedSearch = { 
+/**
+ * What was typed, step by step, ending with the search run, if different.
+ */
+keystrokes: Array<string>, 
+/**
+ * The steps joined for reading: `i → in → inv → invoice`.
+ */
+progression: string, 
+/**
+ * The search it became (the `SearchResult` query), else the last thing typed.
+ */
+query: string, 
+/**
+ * The `SearchResult` event that completed it, if any.
+ */
+result_id: string | null, 
+/**
+ * Ids of the further records folded into this entry (keystrokes after the first, the result).
+ */
+absorbed_ids: Array<string>, };

@@ -42,6 +42,12 @@ pub enum ErrorCode {
     /// Writing an export failed.
     #[serde(rename = "export.failed")]
     ExportFailed,
+    /// The investigator stopped an export; no file was kept.
+    #[serde(rename = "export.cancelled")]
+    ExportCancelled,
+    /// An export's scope, columns, time zone or destination cannot be used.
+    #[serde(rename = "export.invalid")]
+    ExportInvalid,
     /// A change was asked for while an import is writing to the case.
     #[serde(rename = "case.busy")]
     CaseBusy,
@@ -86,6 +92,8 @@ impl ErrorCode {
             Self::QueryInvalid => "query.invalid",
             Self::EventNotFound => "event.not_found",
             Self::ExportFailed => "export.failed",
+            Self::ExportCancelled => "export.cancelled",
+            Self::ExportInvalid => "export.invalid",
             Self::CaseBusy => "case.busy",
             Self::TagExists => "tag.exists",
             Self::TagNotFound => "tag.not_found",

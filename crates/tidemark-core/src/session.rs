@@ -14,6 +14,8 @@ use crate::case::{CaseReader, CaseWriter};
 use crate::clock::Clock;
 use crate::error::{Error, ErrorCode, Result};
 use crate::import::ImportControl;
+use crate::export::{ExportControl, ExportSpec};
+use crate::model::{ExportProgress, ExportRequest, ExportResult};
 use crate::model::{
     Bookmark, CaseSummary, EventAnnotations, EventDetail, Facets, Histogram, ImportProgress, ImportReport, Note, Page,
     SavedSearch, SearchCount, SortOrder, Tag, TagChange,
@@ -32,6 +34,10 @@ pub struct OpenCase {
     formats: FormatRegistry,
     /// Set by [`OpenCase::cancel_import`]; read by the running import between batches.
     cancel_import: AtomicBool,
+    /// Set by [`OpenCase::cancel_export`]; read by a running export between pages.
+    cancel_export: AtomicBool,
+    /// The writer's clock, for export manifests (exports do not wait for the writer).
+    clock: Arc<dyn Clock>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> Result<MutexGuard<'_, T>> {
@@ -58,11 +64,13 @@ impl OpenCase {
         let analysis = writer.reader()?;
         Ok(Self {
             path: writer.path().to_path_buf(),
+            clock: Arc::clone(&writer.clock),
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
             analysis: Mutex::new(analysis),
             formats: FormatRegistry::builtin(),
             cancel_import: AtomicBool::new(false),
+            cancel_export: AtomicBool::new(false),
         })
     }
 
@@ -112,6 +120,25 @@ impl OpenCase {
     /// Asks a running import to stop after the batch it is writing (what was written is kept).
     pub fn cancel_import(&self) {
         self.cancel_import.store(true, Ordering::Relaxed);
+    }
+
+    /// Exports what the investigator asked for (scope, format, columns, time zone) to `request.path`,
+    /// writes the manifest beside it and records it in the case log. The export reads through its own
+    /// connection, so the timeline keeps answering meanwhile; [`OpenCase::cancel_export`] stops it. The
+    /// case-log entry waits for a running import to finish (the writer is busy until then).
+    pub fn export(&self, request: &ExportRequest, progress: &mut dyn FnMut(&ExportProgress)) -> Result<ExportResult> {
+        let spec = ExportSpec::from_request(request)?;
+        let reader = CaseReader::open(&self.path)?;
+        self.cancel_export.store(false, Ordering::Relaxed);
+        let control = ExportControl { cancel: &self.cancel_export };
+        let result = reader.export_events(&spec, Path::new(&request.path), self.clock.as_ref(), control, progress)?;
+        lock(&self.writer)?.record_export(&result)?;
+        Ok(result)
+    }
+
+    /// Asks a running export to stop after the page it is writing; its partial file is removed.
+    pub fn cancel_export(&self) {
+        self.cancel_export.store(true, Ordering::Relaxed);
     }
 
     /// Facets of what the investigator typed: the `top` most frequent values of each field.

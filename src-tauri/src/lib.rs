@@ -9,7 +9,11 @@ mod desk;
 use std::path::{Path, PathBuf};
 
 use tauri::{Emitter, Manager, State};
-use tidemark_core::model::{AppInfo, CaseSummary, EventDetail, ImportReport, Page, SearchCount, SortOrder};
+use tidemark_core::facets::DEFAULT_TOP;
+use tidemark_core::model::{
+    AppInfo, Bookmark, CaseSummary, EventAnnotations, EventDetail, Facets, Histogram, ImportReport, Note, Page,
+    SavedSearch, SearchCount, SortOrder, Tag, TagChange,
+};
 use tidemark_core::model::{ExportOptions, ExportRequest, ExportResult};
 use tidemark_core::{ErrorBody, TOOL_VERSION};
 
@@ -101,6 +105,166 @@ async fn event_detail(desk: State<'_, Desk>, id: String) -> Reply<EventDetail> {
     desk.with_case(move |c| c.event(&id)).await
 }
 
+#[tauri::command]
+async fn mailbox_page(
+    desk: State<'_, Desk>,
+    mailbox: String,
+    from: Option<String>,
+    to: Option<String>,
+    after: Option<String>,
+    limit: usize,
+) -> Reply<tidemark_core::model::MailboxPage> {
+    desk.with_case(move |c| c.mailbox_page(&mailbox, from.as_deref(), to.as_deref(), after.as_deref(), limit)).await
+}
+
+#[tauri::command]
+#[allow(clippy::too_many_arguments)]
+async fn mailbox_report(
+    desk: State<'_, Desk>,
+    mailbox: String,
+    from: Option<String>,
+    to: Option<String>,
+    kind: tidemark_core::model::ReportKind,
+    after: Option<String>,
+    limit: usize,
+) -> Reply<tidemark_core::model::MailboxReport> {
+    desk.with_case(move |c| c.mailbox_report(&mailbox, from.as_deref(), to.as_deref(), kind, after.as_deref(), limit))
+        .await
+}
+
+#[tauri::command]
+async fn mailbox_report_csv(
+    desk: State<'_, Desk>,
+    mailbox: String,
+    from: Option<String>,
+    to: Option<String>,
+    kind: tidemark_core::model::ReportKind,
+    path: String,
+) -> Reply<tidemark_core::model::ReportExport> {
+    desk.with_case(move |c| c.mailbox_report_csv(&mailbox, from.as_deref(), to.as_deref(), kind, Path::new(&path)))
+        .await
+}
+
+#[tauri::command]
+async fn facets(desk: State<'_, Desk>, query: String, top: Option<usize>) -> Reply<Facets> {
+    desk.with_case(move |c| c.facets(&query, top.unwrap_or(DEFAULT_TOP))).await
+}
+
+#[tauri::command]
+async fn histogram(
+    desk: State<'_, Desk>,
+    query: String,
+    start_ms: Option<i64>,
+    end_ms: Option<i64>,
+) -> Reply<Histogram> {
+    desk.with_case(move |c| c.histogram(&query, start_ms, end_ms)).await
+}
+
+#[tauri::command]
+async fn tag_list(desk: State<'_, Desk>) -> Reply<Vec<Tag>> {
+    desk.with_case(|c| c.tags()).await
+}
+
+#[tauri::command]
+async fn tag_create(desk: State<'_, Desk>, name: String, color: String) -> Reply<Tag> {
+    desk.with_case(move |c| c.tag_create(&name, &color)).await
+}
+
+#[tauri::command]
+async fn tag_rename(desk: State<'_, Desk>, tag_id: i64, name: String) -> Reply<Tag> {
+    desk.with_case(move |c| c.tag_rename(tag_id, &name)).await
+}
+
+#[tauri::command]
+async fn tag_recolor(desk: State<'_, Desk>, tag_id: i64, color: String) -> Reply<Tag> {
+    desk.with_case(move |c| c.tag_recolor(tag_id, &color)).await
+}
+
+#[tauri::command]
+async fn tag_delete(desk: State<'_, Desk>, tag_id: i64) -> Reply<i64> {
+    desk.with_case(move |c| c.tag_delete(tag_id)).await
+}
+
+#[tauri::command]
+async fn tag_events(desk: State<'_, Desk>, tag_id: i64, event_ids: Vec<String>) -> Reply<TagChange> {
+    desk.with_case(move |c| c.tag_events(tag_id, &event_ids)).await
+}
+
+#[tauri::command]
+async fn untag_events(desk: State<'_, Desk>, tag_id: i64, event_ids: Vec<String>) -> Reply<TagChange> {
+    desk.with_case(move |c| c.untag_events(tag_id, &event_ids)).await
+}
+
+#[tauri::command]
+async fn tag_query(desk: State<'_, Desk>, tag_id: i64, query: String) -> Reply<TagChange> {
+    desk.with_case(move |c| c.tag_query(tag_id, &query)).await
+}
+
+#[tauri::command]
+async fn untag_query(desk: State<'_, Desk>, tag_id: i64, query: String) -> Reply<TagChange> {
+    desk.with_case(move |c| c.untag_query(tag_id, &query)).await
+}
+
+#[tauri::command]
+async fn bookmark_toggle(desk: State<'_, Desk>, event_id: String) -> Reply<bool> {
+    desk.with_case(move |c| c.bookmark_toggle(&event_id)).await
+}
+
+#[tauri::command]
+async fn bookmark_list(desk: State<'_, Desk>) -> Reply<Vec<Bookmark>> {
+    desk.with_case(|c| c.bookmarks()).await
+}
+
+#[tauri::command]
+async fn note_list(desk: State<'_, Desk>) -> Reply<Vec<Note>> {
+    desk.with_case(|c| c.notes()).await
+}
+
+#[tauri::command]
+async fn note_create_event(desk: State<'_, Desk>, event_id: String, body: String) -> Reply<Note> {
+    desk.with_case(move |c| c.note_event(&event_id, &body)).await
+}
+
+#[tauri::command]
+async fn note_create_range(desk: State<'_, Desk>, start_ms: i64, end_ms: i64, body: String) -> Reply<Note> {
+    desk.with_case(move |c| c.note_range(start_ms, end_ms, &body)).await
+}
+
+#[tauri::command]
+async fn note_edit(desk: State<'_, Desk>, note_id: i64, body: String) -> Reply<Note> {
+    desk.with_case(move |c| c.note_edit(note_id, &body)).await
+}
+
+#[tauri::command]
+async fn note_delete(desk: State<'_, Desk>, note_id: i64) -> Reply<()> {
+    desk.with_case(move |c| c.note_delete(note_id)).await
+}
+
+#[tauri::command]
+async fn saved_search_list(desk: State<'_, Desk>) -> Reply<Vec<SavedSearch>> {
+    desk.with_case(|c| c.saved_searches()).await
+}
+
+#[tauri::command]
+async fn saved_search_create(desk: State<'_, Desk>, name: String, query: String) -> Reply<SavedSearch> {
+    desk.with_case(move |c| c.saved_search_create(&name, &query)).await
+}
+
+#[tauri::command]
+async fn saved_search_rename(desk: State<'_, Desk>, saved_search_id: i64, name: String) -> Reply<SavedSearch> {
+    desk.with_case(move |c| c.saved_search_rename(saved_search_id, &name)).await
+}
+
+#[tauri::command]
+async fn saved_search_delete(desk: State<'_, Desk>, saved_search_id: i64) -> Reply<()> {
+    desk.with_case(move |c| c.saved_search_delete(saved_search_id)).await
+}
+
+#[tauri::command]
+async fn event_annotations(desk: State<'_, Desk>, event_ids: Vec<String>) -> Reply<Vec<EventAnnotations>> {
+    desk.with_case(move |c| c.event_annotations(&event_ids)).await
+}
+
 /// Starts the app. The first command-line argument, if any, is a case file to open.
 pub fn run() {
     let initial_case = std::env::args_os().nth(1).map(PathBuf::from);
@@ -131,7 +295,33 @@ pub fn run() {
             export_options,
             search_count,
             search_page,
-            event_detail
+            event_detail,
+            mailbox_page,
+            mailbox_report,
+            mailbox_report_csv,
+            facets,
+            histogram,
+            tag_list,
+            tag_create,
+            tag_rename,
+            tag_recolor,
+            tag_delete,
+            tag_events,
+            untag_events,
+            tag_query,
+            untag_query,
+            bookmark_toggle,
+            bookmark_list,
+            note_list,
+            note_create_event,
+            note_create_range,
+            note_edit,
+            note_delete,
+            saved_search_list,
+            saved_search_create,
+            saved_search_rename,
+            saved_search_delete,
+            event_annotations
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

@@ -17,6 +17,7 @@ use std::sync::Arc;
 
 use clap::{Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
+use tidemark_core::annotate::DEFAULT_TAG_COLOR;
 use tidemark_core::case::default_operator;
 use tidemark_core::export::ExportFormat;
 use tidemark_core::export::{parse_profile_text, ExportControl, ExportSpec};
@@ -123,10 +124,75 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Put a tag on every event a query matches (creating the tag if it is new), or take it off.
+    Tag {
+        /// The case file.
+        case: PathBuf,
+        /// Tag name (what `tag:` finds it by).
+        name: String,
+        /// Which events, e.g. `op:New-InboxRule actor:adele` (`""` for all).
+        #[arg(long)]
+        query: String,
+        /// Colour of a new tag, #rrggbb.
+        #[arg(long)]
+        color: Option<String>,
+        /// Take the tag off the matching events instead.
+        #[arg(long)]
+        remove: bool,
+    },
+    /// List the tags with their colours and event counts.
+    Tags {
+        /// The case file.
+        case: PathBuf,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// The most frequent actors, mailboxes, actions, operations, IPs, clients, apps, workloads and sources
+    /// among the events a query matches.
+    Facets {
+        /// The case file.
+        case: PathBuf,
+        /// Which events (empty: all).
+        #[arg(default_value = "")]
+        query: String,
+        /// Values per field.
+        #[arg(long, default_value_t = 10)]
+        top: usize,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
     /// Print the case log (chain of custody).
     Log {
         /// The case file.
         case: PathBuf,
+    },
+    /// What happened in one mailbox, session by session (reads with reading-pane durations, typed
+    /// searches, attachments, sends, rules, forwarding), or one of the five legacy Magic Unicorn reports.
+    Mailbox {
+        /// The case file.
+        case: PathBuf,
+        /// The mailbox (UPN), e.g. victim@contoso.com.
+        upn: String,
+        /// Earliest time (UTC), e.g. 2018-05-14 or 2018-05-14T10:00.
+        #[arg(long)]
+        from: Option<String>,
+        /// Latest time (UTC); a bare date means the whole day.
+        #[arg(long)]
+        to: Option<String>,
+        /// A legacy report instead of the stream: logons, reads-by-time, reads-by-item, searches, attachments.
+        #[arg(long)]
+        report: Option<String>,
+        /// Write the report as CSV to this file (recorded in the case log).
+        #[arg(long, requires = "report")]
+        csv: Option<PathBuf>,
+        /// Most entries (or report rows) to print.
+        #[arg(long, default_value_t = 500)]
+        limit: usize,
+        /// Print entries (or rows) and sessions as JSON lines.
+        #[arg(long)]
+        json: bool,
     },
 }
 
@@ -547,6 +613,69 @@ fn run(cli: Cli) -> Result<u8, Error> {
             }
             return Ok(if report.ok() && derived_ok { 0 } else { 1 });
         }
+        Command::Mailbox { case, upn, from, to, report, csv, limit, json } => {
+            let args = MailboxArgs { upn, from, to, report, csv, limit, json };
+            mailbox_command(&case, &args, clock, &operator)?;
+        }
+        Command::Tag { case, name, query, color, remove } => {
+            let q = Query::parse(&query)?;
+            let mut w = CaseWriter::open(&case, clock, &operator)?;
+            let existing = w.reader()?.tag_by_name(&name)?;
+            let tag = match existing {
+                Some(t) => t,
+                None if remove => {
+                    return Err(Error::new(
+                        ErrorCode::TagNotFound,
+                        format!("There is no tag named \"{}\". List the tags with `tidemark tags`.", safe(name.trim())),
+                    ))
+                }
+                None => w.create_tag(&name, color.as_deref().unwrap_or(DEFAULT_TAG_COLOR))?,
+            };
+            let change = if remove { w.untag_query(tag.id, &query, &q)? } else { w.tag_query(tag.id, &query, &q)? };
+            println!(
+                "Tag \"{}\" {} {} events; {} events carry it now.",
+                safe(&change.tag.name),
+                if remove { "taken off" } else { "put on" },
+                change.changed,
+                change.tag.events
+            );
+        }
+        Command::Tags { case, json } => {
+            let tags = CaseReader::open(&case)?.tags()?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&tags).map_err(|e| Error::internal(e.to_string()))?);
+            } else if tags.is_empty() {
+                println!("No tags yet — add one with `tidemark tag CASE NAME --query QUERY`.");
+            } else {
+                for t in &tags {
+                    println!("{} {} {} events", t.color, cell(&t.name, 32), t.events);
+                }
+            }
+        }
+        Command::Facets { case, query, top, json } => {
+            let q = Query::parse(&query)?;
+            let f = CaseReader::open(&case)?.facets(&q, top)?;
+            if json {
+                println!("{}", serde_json::to_string_pretty(&f).map_err(|e| Error::internal(e.to_string()))?);
+            } else {
+                println!("{} events match.", f.matching);
+                for facet in &f.fields {
+                    let name = serde_json::to_value(facet.field).ok().and_then(|v| v.as_str().map(str::to_owned));
+                    println!(
+                        "\n{} — {} distinct, {} empty",
+                        name.unwrap_or_default().to_uppercase(),
+                        facet.distinct,
+                        facet.empty
+                    );
+                    for v in &facet.values {
+                        println!("  {:>9}  {}", v.count, safe(&v.value));
+                    }
+                    if facet.other > 0 {
+                        println!("  {:>9}  (other values)", facet.other);
+                    }
+                }
+            }
+        }
         Command::Log { case } => {
             for e in CaseReader::open(&case)?.log_entries()? {
                 println!(
@@ -562,6 +691,144 @@ fn run(cli: Cli) -> Result<u8, Error> {
         }
     }
     Ok(0)
+}
+
+/// `tidemark mailbox`'s options.
+struct MailboxArgs {
+    upn: String,
+    from: Option<String>,
+    to: Option<String>,
+    report: Option<String>,
+    csv: Option<PathBuf>,
+    limit: usize,
+    json: bool,
+}
+
+fn to_json(v: serde_json::Result<String>) -> Result<String, Error> {
+    v.map_err(|e| Error::internal(e.to_string()))
+}
+
+/// The mailbox activity view or a legacy report, printed or written as CSV.
+fn mailbox_command(
+    case: &std::path::Path,
+    a: &MailboxArgs,
+    clock: Arc<SystemClock>,
+    operator: &str,
+) -> Result<(), Error> {
+    use tidemark_core::mailbox::MailboxScope;
+    use tidemark_core::model::ReportKind;
+    let scope = MailboxScope::parse(&a.upn, a.from.as_deref(), a.to.as_deref())?;
+    let kind = a.report.as_deref().map(ReportKind::parse).transpose()?;
+    let r = CaseReader::open(case)?;
+    let mut out = std::io::stdout().lock();
+    if let (Some(kind), Some(path)) = (kind, &a.csv) {
+        let written = r.mailbox_report_csv(&scope, kind, path)?;
+        CaseWriter::open(case, clock, operator)?.record_report_export(&scope, &written)?;
+        let _ = writeln!(
+            out,
+            "Wrote {} rows of the {} report to {} (sha256 {})",
+            written.rows,
+            kind.as_str(),
+            written.path,
+            written.sha256
+        );
+        return Ok(());
+    }
+    if let Some(kind) = kind {
+        let mut after: Option<String> = None;
+        let mut shown = 0;
+        loop {
+            let page = r.mailbox_report(&scope, kind, after.as_deref(), (a.limit - shown).clamp(1, 1000))?;
+            if shown == 0 && !a.json {
+                let _ = writeln!(out, "{}", page.columns.join("\t"));
+            }
+            for row in &page.rows {
+                if a.json {
+                    let _ = writeln!(out, "{}", to_json(serde_json::to_string(row))?);
+                } else {
+                    let cells: Vec<String> = row.cells.iter().map(|c| safe(c)).collect();
+                    let group = row.group.as_deref().map(|g| format!("{}\t", safe(g))).unwrap_or_default();
+                    let _ = writeln!(out, "{group}{}", cells.join("\t"));
+                }
+            }
+            shown += page.rows.len();
+            match page.next {
+                Some(n) if shown < a.limit => after = Some(n),
+                _ => break,
+            }
+        }
+        return Ok(());
+    }
+    let mut after: Option<String> = None;
+    let mut shown = 0;
+    let mut sessions = std::collections::BTreeMap::new();
+    loop {
+        let page = r.mailbox_page(&scope, after.as_deref(), (a.limit - shown).clamp(1, 1000))?;
+        for e in &page.entries {
+            if a.json {
+                let _ = writeln!(out, "{}", to_json(serde_json::to_string(e))?);
+                continue;
+            }
+            let mut what = e.subject.as_deref().map(safe).unwrap_or_default();
+            if let Some(s) = &e.sender {
+                what.push_str(&format!(" — from {}", safe(s)));
+            }
+            if let Some(t) = &e.search {
+                what = format!("typed {} ⇒ searched \"{}\"", safe(&t.progression), safe(&t.query));
+            }
+            if let Some(p) = &e.pane {
+                what.push_str(&match p.duration_ms {
+                    Some(ms) => format!(" [{} {:.1} s]", p.marker, ms as f64 / 1000.0),
+                    None => format!(" [{} unpaired]", p.marker),
+                });
+            }
+            if let Some(d) = &e.detail {
+                what.push_str(&format!(" ({})", safe(d)));
+            }
+            let _ = writeln!(
+                out,
+                "{} {} {} {} {} {}",
+                cell(&e.time, 24),
+                cell(&format!("s{}", &e.session[e.session.len().saturating_sub(6)..]), 8),
+                cell(&e.action, 11),
+                cell(&e.operation, 26),
+                cell(e.client_ip.as_deref().unwrap_or("—"), 16),
+                what.trim()
+            );
+        }
+        for s in page.sessions {
+            sessions.insert((s.first_ms, s.id.clone()), s);
+        }
+        shown += page.entries.len();
+        match page.next {
+            Some(n) if shown < a.limit => after = Some(n),
+            _ => break,
+        }
+    }
+    for s in sessions.values() {
+        if a.json {
+            let _ = writeln!(out, "{}", to_json(serde_json::to_string(s))?);
+            continue;
+        }
+        let counts: Vec<String> = s.counts.iter().map(|c| format!("{} {}", c.count, c.action)).collect();
+        let _ = writeln!(
+            out,
+            "session s{} ({}{}): {} – {}, IP {}, {} {}: {}",
+            &s.id[s.id.len().saturating_sub(6)..],
+            s.kind,
+            s.session_id.as_deref().map(|i| format!(" {}", safe(i))).unwrap_or_default(),
+            s.first_time,
+            s.last_time,
+            if s.ips.is_empty() { "—".to_owned() } else { safe(&s.ips.join(", ")) },
+            safe(s.client.as_deref().unwrap_or("no client")),
+            safe(s.app.as_deref().unwrap_or("")),
+            counts.join(", ")
+        );
+    }
+    if !a.json {
+        let _ = writeln!(out, "{shown} entries shown.");
+    }
+    Ok(())
 }
 
 fn main() -> ExitCode {

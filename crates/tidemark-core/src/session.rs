@@ -13,13 +13,13 @@ use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 use crate::case::{CaseReader, CaseWriter};
 use crate::clock::Clock;
 use crate::error::{Error, ErrorCode, Result};
-use crate::import::ImportControl;
 use crate::export::{ExportControl, ExportSpec};
-use crate::model::{ExportProgress, ExportRequest, ExportResult};
+use crate::import::ImportControl;
 use crate::model::{
     Bookmark, CaseSummary, EventAnnotations, EventDetail, Facets, Histogram, ImportProgress, ImportReport, Note, Page,
     SavedSearch, SearchCount, SortOrder, Tag, TagChange,
 };
+use crate::model::{ExportProgress, ExportRequest, ExportResult};
 use crate::query::Query;
 use tidemark_formats::FormatRegistry;
 

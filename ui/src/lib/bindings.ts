@@ -247,7 +247,7 @@ message: string,
  */
 detail: string | null, };
 
-export type ErrorCode = "case.not_found" | "case.not_a_case" | "case.newer_schema" | "case.exists" | "case.none_open" | "import.unreadable" | "import.unknown_format" | "import.cancelled" | "query.invalid" | "event.not_found" | "export.failed" | "case.busy" | "tag.exists" | "tag.not_found" | "note.not_found" | "saved_search.exists" | "saved_search.not_found" | "annotation.invalid" | "io" | "internal";
+export type ErrorCode = "case.not_found" | "case.not_a_case" | "case.newer_schema" | "case.exists" | "case.none_open" | "import.unreadable" | "import.unknown_format" | "import.cancelled" | "query.invalid" | "event.not_found" | "export.failed" | "export.cancelled" | "export.invalid" | "case.busy" | "tag.exists" | "tag.not_found" | "note.not_found" | "saved_search.exists" | "saved_search.not_found" | "annotation.invalid" | "io" | "internal";
 
 export type EventAnnotations = { 
 /**

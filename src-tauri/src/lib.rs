@@ -106,46 +106,6 @@ async fn event_detail(desk: State<'_, Desk>, id: String) -> Reply<EventDetail> {
 }
 
 #[tauri::command]
-async fn mailbox_page(
-    desk: State<'_, Desk>,
-    mailbox: String,
-    from: Option<String>,
-    to: Option<String>,
-    after: Option<String>,
-    limit: usize,
-) -> Reply<tidemark_core::model::MailboxPage> {
-    desk.with_case(move |c| c.mailbox_page(&mailbox, from.as_deref(), to.as_deref(), after.as_deref(), limit)).await
-}
-
-#[tauri::command]
-#[allow(clippy::too_many_arguments)]
-async fn mailbox_report(
-    desk: State<'_, Desk>,
-    mailbox: String,
-    from: Option<String>,
-    to: Option<String>,
-    kind: tidemark_core::model::ReportKind,
-    after: Option<String>,
-    limit: usize,
-) -> Reply<tidemark_core::model::MailboxReport> {
-    desk.with_case(move |c| c.mailbox_report(&mailbox, from.as_deref(), to.as_deref(), kind, after.as_deref(), limit))
-        .await
-}
-
-#[tauri::command]
-async fn mailbox_report_csv(
-    desk: State<'_, Desk>,
-    mailbox: String,
-    from: Option<String>,
-    to: Option<String>,
-    kind: tidemark_core::model::ReportKind,
-    path: String,
-) -> Reply<tidemark_core::model::ReportExport> {
-    desk.with_case(move |c| c.mailbox_report_csv(&mailbox, from.as_deref(), to.as_deref(), kind, Path::new(&path)))
-        .await
-}
-
-#[tauri::command]
 async fn facets(desk: State<'_, Desk>, query: String, top: Option<usize>) -> Reply<Facets> {
     desk.with_case(move |c| c.facets(&query, top.unwrap_or(DEFAULT_TOP))).await
 }
@@ -265,6 +225,46 @@ async fn event_annotations(desk: State<'_, Desk>, event_ids: Vec<String>) -> Rep
     desk.with_case(move |c| c.event_annotations(&event_ids)).await
 }
 
+#[tauri::command]
+async fn mailbox_page(
+    desk: State<'_, Desk>,
+    mailbox: String,
+    from: Option<String>,
+    to: Option<String>,
+    after: Option<String>,
+    limit: usize,
+) -> Reply<tidemark_core::model::MailboxPage> {
+    desk.with_case(move |c| c.mailbox_page(&mailbox, from.as_deref(), to.as_deref(), after.as_deref(), limit)).await
+}
+
+#[tauri::command]
+#[allow(clippy::too_many_arguments)]
+async fn mailbox_report(
+    desk: State<'_, Desk>,
+    mailbox: String,
+    from: Option<String>,
+    to: Option<String>,
+    kind: tidemark_core::model::ReportKind,
+    after: Option<String>,
+    limit: usize,
+) -> Reply<tidemark_core::model::MailboxReport> {
+    desk.with_case(move |c| c.mailbox_report(&mailbox, from.as_deref(), to.as_deref(), kind, after.as_deref(), limit))
+        .await
+}
+
+#[tauri::command]
+async fn mailbox_report_csv(
+    desk: State<'_, Desk>,
+    mailbox: String,
+    from: Option<String>,
+    to: Option<String>,
+    kind: tidemark_core::model::ReportKind,
+    path: String,
+) -> Reply<tidemark_core::model::ReportExport> {
+    desk.with_case(move |c| c.mailbox_report_csv(&mailbox, from.as_deref(), to.as_deref(), kind, Path::new(&path)))
+        .await
+}
+
 /// Starts the app. The first command-line argument, if any, is a case file to open.
 pub fn run() {
     let initial_case = std::env::args_os().nth(1).map(PathBuf::from);
@@ -296,9 +296,6 @@ pub fn run() {
             search_count,
             search_page,
             event_detail,
-            mailbox_page,
-            mailbox_report,
-            mailbox_report_csv,
             facets,
             histogram,
             tag_list,
@@ -321,7 +318,10 @@ pub fn run() {
             saved_search_create,
             saved_search_rename,
             saved_search_delete,
-            event_annotations
+            event_annotations,
+            mailbox_page,
+            mailbox_report,
+            mailbox_report_csv
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

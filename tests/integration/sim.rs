@@ -749,7 +749,7 @@ fn sim_management_activity_api_end_to_end() {
     let (st, _, v) = s.get(&format!("{feed}/audit/not-a-content-id"), &t);
     assert_eq!((st, error_code(&v)), (400, "AF20052"));
     let listed = tidemark_sim::management::BlobRef::parse(blobs[0]["contentId"].as_str().unwrap()).unwrap();
-    let mut bogus = listed.clone();
+    let mut bogus = listed;
     bogus.created_ms += 1;
     assert_eq!(error_code(&s.get(&format!("{feed}/audit/{}", bogus.content_id()), &t).2), "AF20050");
     // Content expires 7 days after it was created: a fetched blob becomes AF20051 when the clock moves.
@@ -770,12 +770,12 @@ fn sim_management_activity_api_end_to_end() {
     assert!(v.as_array().unwrap().iter().any(|x| x["contentType"] == ct && x["status"] == "disabled"));
 }
 
-fn create_query(s: &Sim, token: &str, version: &str, body: Value) -> Value {
+fn create_query(s: &Sim, token: &str, version: &str, body: &Value) -> Value {
     let (st, h, v) = parts(
         s.http
             .post(format!("{}/{version}/security/auditLog/queries", s.c.graph_url))
             .bearer_auth(token)
-            .json(&body)
+            .json(body)
             .send()
             .unwrap(),
     );
@@ -833,7 +833,7 @@ fn sim_graph_audit_log_queries_beta_and_v1() {
             &s,
             &t,
             version,
-            json!({"displayName": "all", "filterStartDateTime": start_s, "filterEndDateTime": end_s}),
+            &json!({"displayName": "all", "filterStartDateTime": start_s, "filterEndDateTime": end_s}),
         );
         let id = q["id"].as_str().unwrap();
         let (st, _, v) = s.get(&format!("{}/{version}/security/auditLog/queries/{id}/records", s.c.graph_url), &t);
@@ -858,7 +858,8 @@ fn sim_graph_audit_log_queries_beta_and_v1() {
 
     // Filters: each one against the generator.
     let victim = s.c.victim.clone().unwrap();
-    let cases: Vec<(Value, Box<dyn Fn(&Value) -> bool>)> = vec![
+    type Check = Box<dyn Fn(&Value) -> bool>;
+    let cases: Vec<(Value, Check)> = vec![
         (
             json!({"operationFilters": ["New-InboxRule", "set-mailbox"]}),
             Box::new(|r: &Value| r["Operation"] == "New-InboxRule" || r["Operation"] == "Set-Mailbox"),
@@ -883,7 +884,7 @@ fn sim_graph_audit_log_queries_beta_and_v1() {
         for (k, v) in filter.as_object().unwrap() {
             body[k] = v.clone();
         }
-        let q = create_query(&s, &t, "beta", body);
+        let q = create_query(&s, &t, "beta", &body);
         let id = q["id"].as_str().unwrap();
         wait_for(&s, &t, "beta", id);
         let (records, _) = all_records(&s, &t, "beta", id, 999);
@@ -895,7 +896,7 @@ fn sim_graph_audit_log_queries_beta_and_v1() {
     }
     // Time filter: one day only.
     let day_start = tidemark_sim::wire::iso_seconds_z(tenant.spec.end_ms - 86_400_000);
-    let q = create_query(&s, &t, "v1.0", json!({"filterStartDateTime": day_start, "filterEndDateTime": end_s}));
+    let q = create_query(&s, &t, "v1.0", &json!({"filterStartDateTime": day_start, "filterEndDateTime": end_s}));
     let id = q["id"].as_str().unwrap();
     wait_for(&s, &t, "v1.0", id);
     let (records, _) = all_records(&s, &t, "v1.0", id, 1000);
@@ -1105,10 +1106,10 @@ fn sim_every_fault_can_be_switched_on_and_is_counted() {
     let tenant = Tenant::generate(s.sim.state.config.scenario.clone());
     let body = json!({"filterStartDateTime": tidemark_sim::wire::iso_seconds_z(tenant.start_ms), "filterEndDateTime": tidemark_sim::wire::iso_seconds_z(tenant.spec.end_ms)});
     s.set_faults(&["query-failed:rate=1,max=1"]);
-    let q = create_query(&s, &gt, "beta", body.clone());
+    let q = create_query(&s, &gt, "beta", &body);
     assert_eq!(wait_for(&s, &gt, "beta", q["id"].as_str().unwrap()).last().unwrap(), "failed");
     s.set_faults(&["malformed-record:rate=1,max=1"]);
-    let q = create_query(&s, &gt, "beta", body.clone());
+    let q = create_query(&s, &gt, "beta", &body);
     let id = q["id"].as_str().unwrap().to_string();
     wait_for(&s, &gt, "beta", &id);
     let page = s.get(&format!("{}/beta/security/auditLog/queries/{id}/records?$top=20", s.c.graph_url), &gt).2;
@@ -1185,7 +1186,7 @@ fn sim_answer_key_matches_the_generated_records() {
         &s,
         &gt,
         "beta",
-        json!({
+        &json!({
             "filterStartDateTime": tidemark_sim::wire::iso_seconds_z(tenant.start_ms),
             "filterEndDateTime": tidemark_sim::wire::iso_seconds_z(tenant.spec.end_ms),
             "ipAddressFilters": attacker_ips,

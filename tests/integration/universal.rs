@@ -60,7 +60,7 @@ fn a_zip_of_every_format_imports_with_a_report_per_file() {
     let dir = tempfile::tempdir().unwrap();
     let (zip_path, members) = evidence_zip(dir.path());
     let (case, mut w) = new_case(dir.path(), "universal");
-    let report = w.import_files(&[zip_path.clone()], &FormatRegistry::builtin(), &mut |_| {}).unwrap();
+    let report = w.import_files(std::slice::from_ref(&zip_path), &FormatRegistry::builtin(), &mut |_| {}).unwrap();
     let formats: Vec<(&str, &str, &str)> = report
         .files
         .iter()
@@ -183,7 +183,7 @@ fn gzip_and_folders_nest_and_empty_selections_say_so() {
     std::fs::copy(fixture("ual-demo.jsonl"), inbox.join("day2/mailbox.jsonl")).unwrap();
     std::fs::write(inbox.join(".DS_Store"), b"\x00\x00\x00\x01Bud1").unwrap();
     let (_, mut w) = new_case(dir.path(), "nest");
-    let report = w.import_files(&[inbox.clone()], &FormatRegistry::builtin(), &mut |_| {}).unwrap();
+    let report = w.import_files(std::slice::from_ref(&inbox), &FormatRegistry::builtin(), &mut |_| {}).unwrap();
     assert_eq!(report.files.len(), 2);
     assert!(report.files[0].path.ends_with("day1.jsonl.gz (gzip)"), "{}", report.files[0].path);
     assert_eq!(report.read, 1500);

@@ -314,7 +314,7 @@ impl ImportProgress {
     /// Updates the rate and estimate from the time elapsed.
     pub fn pace(&mut self, elapsed_ms: u64) {
         self.elapsed_ms = elapsed_ms;
-        self.records_per_s = if elapsed_ms > 0 { self.records * 1000 / elapsed_ms } else { 0 };
+        self.records_per_s = (self.records * 1000).checked_div(elapsed_ms).unwrap_or(0);
         self.eta_ms = (self.bytes_done > 0 && self.bytes_total > self.bytes_done && elapsed_ms > 500).then(|| {
             let left = self.bytes_total - self.bytes_done;
             (left as f64 * elapsed_ms as f64 / self.bytes_done as f64) as u64

@@ -128,7 +128,7 @@ fn thousands(n: i64) -> String {
     let digits = n.unsigned_abs().to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
-        if i > 0 && (digits.len() - i) % 3 == 0 {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
             out.push(',');
         }
         out.push(c);
@@ -369,6 +369,11 @@ struct Batches<'a, 'f> {
     file_ids: &'a [i64],
     inputs: &'a [Input<'f>],
     started: Instant,
+    /// Bytes the worker has read so far (for progress).
+    bytes: &'a AtomicU64,
+    /// Where emptied batch buffers go back to the worker.
+    recycle: &'a crossbeam_channel::Sender<Buffers>,
+    cancel: &'a AtomicBool,
 }
 
 impl CaseWriter {
@@ -526,16 +531,17 @@ impl CaseWriter {
             let busy = &worker_busy;
             let cancel = control.cancel;
             s.spawn(move || produce(inputs_ref, &tx, &recycled, &producer_bytes, busy, cancel));
-            let r = self.write_batches(
-                &rx,
-                &Batches { acquisition_id, received_ms: now, file_ids: &file_ids, inputs: &inputs, started },
-                &bytes,
-                &recycle,
-                &mut prog,
-                &mut counts,
-                control.cancel,
-                progress,
-            );
+            let batches = Batches {
+                acquisition_id,
+                received_ms: now,
+                file_ids: &file_ids,
+                inputs: &inputs,
+                started,
+                bytes: &bytes,
+                recycle: &recycle,
+                cancel: control.cancel,
+            };
+            let r = self.write_batches(&rx, &batches, &mut prog, &mut counts, progress);
             drop(rx); // unblocks the producer if the writer stopped early
             r
         });
@@ -645,14 +651,12 @@ impl CaseWriter {
         &mut self,
         rx: &crossbeam_channel::Receiver<Message>,
         b: &Batches<'_, '_>,
-        bytes: &AtomicU64,
-        recycle: &crossbeam_channel::Sender<Buffers>,
         prog: &mut ImportProgress,
         counts: &mut Counts,
-        cancel: &AtomicBool,
         progress: &mut dyn FnMut(&ImportProgress),
     ) -> Result<()> {
         let (acquisition_id, received_ms, file_ids, inputs) = (b.acquisition_id, b.received_ms, b.file_ids, b.inputs);
+        let (bytes, recycle, cancel) = (b.bytes, b.recycle, b.cancel);
         // Known record keys → event id. Preloaded so re-imports add occurrences, not events.
         let mut known: HashMap<u128, i64> = HashMap::new();
         {

@@ -19,21 +19,32 @@ import type {
   SortOrder,
 } from "./bindings";
 
-const KNOWN_CODES: ReadonlySet<string> = new Set<ErrorCode>([
-  "case.not_found",
-  "case.not_a_case",
-  "case.newer_schema",
-  "case.exists",
-  "case.none_open",
-  "import.unreadable",
-  "import.unknown_format",
-  "import.cancelled",
-  "query.invalid",
-  "event.not_found",
-  "export.failed",
-  "io",
-  "internal",
-]);
+// Every code the engine can send; the Record type makes the compiler list a new one here.
+const CODES: Record<ErrorCode, true> = {
+  "case.not_found": true,
+  "case.not_a_case": true,
+  "case.newer_schema": true,
+  "case.exists": true,
+  "case.none_open": true,
+  "case.busy": true,
+  "import.unreadable": true,
+  "import.unknown_format": true,
+  "import.cancelled": true,
+  "query.invalid": true,
+  "event.not_found": true,
+  "export.failed": true,
+  "export.cancelled": true,
+  "export.invalid": true,
+  "tag.exists": true,
+  "tag.not_found": true,
+  "note.not_found": true,
+  "saved_search.exists": true,
+  "saved_search.not_found": true,
+  "annotation.invalid": true,
+  io: true,
+  internal: true,
+};
+const KNOWN_CODES: ReadonlySet<string> = new Set(Object.keys(CODES));
 
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null;

@@ -25,6 +25,24 @@ export function errorAdvice(code: ErrorCode): string {
       return "The event is no longer in this case. Run the search again.";
     case "export.failed":
       return "Check that the folder exists and has free space, then export again.";
+    case "export.cancelled":
+      return "Nothing was written. Export again when you are ready.";
+    case "export.invalid":
+      return "Change the export settings (columns, time zone or scope) and try again.";
+    case "case.busy":
+      return "An import or collection is writing to this case. Wait until it finishes, then try again.";
+    case "tag.exists":
+      return "Choose another name, or use the existing tag.";
+    case "tag.not_found":
+      return "The tag was removed meanwhile. Refresh the tag list and try again.";
+    case "note.not_found":
+      return "The note was removed meanwhile. Refresh the notes and try again.";
+    case "saved_search.exists":
+      return "Choose another name for the saved search, or rename the existing one.";
+    case "saved_search.not_found":
+      return "The saved search was removed meanwhile. Refresh the list and try again.";
+    case "annotation.invalid":
+      return "Change what you typed (name, colour or note) and try again.";
     case "io":
       return "Check that the disk is not full and the case file is not on a disconnected drive, then try again.";
     case "internal":

@@ -8,15 +8,27 @@ import { getCurrentWebview } from "@tauri-apps/api/webview";
 import { open, save } from "@tauri-apps/plugin-dialog";
 import type {
   AppInfo,
+  Bookmark,
   CaseSummary,
   ErrorBody,
   ErrorCode,
+  EventAnnotations,
   EventDetail,
+  ExportFormat,
+  ExportOptions,
+  ExportProgress,
+  ExportRequest,
+  ExportResult,
+  Facets,
   ImportProgress,
   ImportReport,
+  Note,
   Page,
+  SavedSearch,
   SearchCount,
   SortOrder,
+  Tag,
+  TagChange,
 } from "./bindings";
 
 // Every code the engine can send; the Record type makes the compiler list a new one here.
@@ -90,6 +102,68 @@ export const searchCount = (query: string): Promise<SearchCount> => call("search
 export const searchPage = (query: string, sort: SortOrder, after: string | null, limit: number): Promise<Page> =>
   call("search_page", { query, sort, after, limit });
 export const eventDetail = (id: string): Promise<EventDetail> => call("event_detail", { id });
+
+// ---- facets (top values of nine fields for a query)
+export const facets = (query: string, top?: number): Promise<Facets> => call("facets", { query, top: top ?? null });
+
+// ---- annotations (Tauri maps the camelCase argument names to the commands' snake_case parameters)
+export const tagList = (): Promise<Tag[]> => call("tag_list");
+export const tagCreate = (name: string, color: string): Promise<Tag> => call("tag_create", { name, color });
+export const tagRename = (tagId: number, name: string): Promise<Tag> => call("tag_rename", { tagId, name });
+export const tagRecolor = (tagId: number, color: string): Promise<Tag> => call("tag_recolor", { tagId, color });
+/** Deletes a tag; resolves to the number of events that carried it. */
+export const tagDelete = (tagId: number): Promise<number> => call("tag_delete", { tagId });
+export const tagEvents = (tagId: number, eventIds: string[]): Promise<TagChange> => call("tag_events", { tagId, eventIds });
+export const untagEvents = (tagId: number, eventIds: string[]): Promise<TagChange> => call("untag_events", { tagId, eventIds });
+/** Tags every event matching `query` (the engine runs the search; the UI never builds SQL). */
+export const tagQuery = (tagId: number, query: string): Promise<TagChange> => call("tag_query", { tagId, query });
+export const untagQuery = (tagId: number, query: string): Promise<TagChange> => call("untag_query", { tagId, query });
+/** Resolves to whether the event is bookmarked afterwards. */
+export const bookmarkToggle = (eventId: string): Promise<boolean> => call("bookmark_toggle", { eventId });
+export const bookmarkList = (): Promise<Bookmark[]> => call("bookmark_list");
+export const noteList = (): Promise<Note[]> => call("note_list");
+export const noteCreateEvent = (eventId: string, body: string): Promise<Note> => call("note_create_event", { eventId, body });
+export const noteCreateRange = (startMs: number, endMs: number, body: string): Promise<Note> =>
+  call("note_create_range", { startMs, endMs, body });
+export const noteEdit = (noteId: number, body: string): Promise<Note> => call("note_edit", { noteId, body });
+export const noteDelete = (noteId: number): Promise<null> => call("note_delete", { noteId });
+export const savedSearchList = (): Promise<SavedSearch[]> => call("saved_search_list");
+export const savedSearchCreate = (name: string, query: string): Promise<SavedSearch> => call("saved_search_create", { name, query });
+export const savedSearchRename = (savedSearchId: number, name: string): Promise<SavedSearch> =>
+  call("saved_search_rename", { savedSearchId, name });
+export const savedSearchDelete = (savedSearchId: number): Promise<null> => call("saved_search_delete", { savedSearchId });
+export const eventAnnotations = (eventIds: string[]): Promise<EventAnnotations[]> => call("event_annotations", { eventIds });
+
+// ---- export
+export const exportOptions = (): Promise<ExportOptions> => call("export_options");
+/** Runs an export; `export-progress` events arrive meanwhile. Rejects with `export.cancelled` after exportCancel. */
+export const exportEvents = (request: ExportRequest): Promise<ExportResult> => call("export_events", { request });
+export const exportCancel = (): Promise<null> => call("export_cancel");
+
+const EXPORT_FILTERS: Record<ExportFormat, { name: string; extensions: string[] }> = {
+  csv: { name: "CSV (spreadsheet, comma-separated)", extensions: ["csv"] },
+  jsonl: { name: "JSON Lines", extensions: ["jsonl"] },
+  xlsx: { name: "Excel workbook", extensions: ["xlsx"] },
+  html: { name: "HTML report", extensions: ["html"] },
+};
+
+/**
+ * Save dialog for an export. Returns null when the user cancels; adds the format's extension if the
+ * name has none of its own.
+ */
+export async function pickExportPath(suggestedName: string, format: ExportFormat): Promise<string | null> {
+  const filter = EXPORT_FILTERS[format];
+  const ext = filter.extensions[0] ?? format;
+  const base = suggestedName.replace(/[\\/:*?"<>|\u0000-\u001f]+/g, " ").trim() || "export";
+  let path: string | null;
+  try {
+    path = await save({ title: "Export events to", filters: [filter], defaultPath: `${base}.${ext}` });
+  } catch (e) {
+    throw toErrorBody(e);
+  }
+  if (path === null || path === "") return null;
+  return path.toLowerCase().endsWith(`.${ext}`) ? path : `${path}.${ext}`;
+}
 
 export const CASE_EXTENSION = "tidemark";
 const CASE_FILTER = { name: "Tidemark case", extensions: [CASE_EXTENSION] };
@@ -170,6 +244,15 @@ export function onImportProgress(cb: (p: ImportProgress) => void): Unlisten {
   }
 }
 
+/** Subscribes to `export-progress`. Never throws. */
+export function onExportProgress(cb: (p: ExportProgress) => void): Unlisten {
+  try {
+    return safeUnlisten(listen<ExportProgress>("export-progress", (e) => cb(e.payload)));
+  } catch {
+    return () => {};
+  }
+}
+
 export type DragDrop =
   | { type: "enter"; paths: string[] }
   | { type: "over" }
@@ -192,4 +275,70 @@ export function onDragDrop(cb: (e: DragDrop) => void): Unlisten {
   } catch {
     return () => {};
   }
+}
+
+// ---- Case home and the mailbox activity view
+// (types imported here, next to the commands that use them)
+import type { MailboxPage, MailboxReport, ReportExport, ReportKind } from "./bindings";
+
+/** One case-log entry (chain of custody), as the engine's `case_log` command sends it. */
+export interface CaseLogEntry {
+  /** Entry number. */
+  id: number;
+  /** When, ISO 8601 UTC. */
+  time: string;
+  /** Who (OS user name). */
+  operator: string;
+  /** What kind of action (`case.created`, `import`, `export`, `tag.create`, …). */
+  action: string;
+  /** One line for people. */
+  summary: string;
+  /** Structured details (JSON). */
+  details: unknown;
+  /** Hash of the subject of the entry (files, export manifest), hex. */
+  sha256: string | null;
+  /** This entry's chain hash, hex. */
+  entry_hash: string;
+}
+
+/** An entry whose hash does not match the chain. */
+export interface CaseLogIssue {
+  id: number;
+  problem: string;
+}
+
+/** The case log, oldest first, and the entries that break its hash chain (none when intact). */
+export interface CaseLog {
+  entries: CaseLogEntry[];
+  issues: CaseLogIssue[];
+}
+
+export const caseLog = (): Promise<CaseLog> => call("case_log");
+
+/** One page of the mailbox activity view; `from`/`to` are typed times (UTC), `after` the previous page's `next`. */
+export const mailboxPage = (mailbox: string, from: string | null, to: string | null, after: string | null, limit: number): Promise<MailboxPage> =>
+  call("mailbox_page", { mailbox, from, to, after, limit });
+/** One page of a legacy Magic Unicorn report. */
+export const mailboxReport = (
+  mailbox: string,
+  from: string | null,
+  to: string | null,
+  kind: ReportKind,
+  after: string | null,
+  limit: number,
+): Promise<MailboxReport> => call("mailbox_report", { mailbox, from, to, kind, after, limit });
+/** Writes a whole report as CSV to `path` (recorded in the case log). */
+export const mailboxReportCsv = (mailbox: string, from: string | null, to: string | null, kind: ReportKind, path: string): Promise<ReportExport> =>
+  call("mailbox_report_csv", { mailbox, from, to, kind, path });
+
+/** Save dialog for a report's CSV. Returns null when the user cancels; adds ".csv" if missing. */
+export async function pickReportCsvPath(suggestedName: string): Promise<string | null> {
+  let path: string | null;
+  try {
+    path = await save({ title: "Export the report as CSV", filters: [{ name: "CSV (spreadsheet, comma-separated)", extensions: ["csv"] }], defaultPath: suggestedName });
+  } catch (e) {
+    throw toErrorBody(e);
+  }
+  if (path === null || path === "") return null;
+  return path.toLowerCase().endsWith(".csv") ? path : `${path}.csv`;
 }

@@ -100,6 +100,18 @@ async fn search_page(
     desk.with_case(move |c| c.page(&query, sort, after.as_deref(), limit)).await
 }
 
+/// The page that starts at `position` of the result list: the timeline's random access.
+#[tauri::command]
+async fn search_page_at(
+    desk: State<'_, Desk>,
+    query: String,
+    sort: SortOrder,
+    position: u64,
+    limit: usize,
+) -> Reply<Page> {
+    desk.with_case(move |c| c.page_at(&query, sort, position, limit)).await
+}
+
 #[tauri::command]
 async fn event_detail(desk: State<'_, Desk>, id: String) -> Reply<EventDetail> {
     desk.with_case(move |c| c.event(&id)).await
@@ -295,6 +307,7 @@ pub fn run() {
             export_options,
             search_count,
             search_page,
+            search_page_at,
             event_detail,
             facets,
             histogram,

@@ -118,3 +118,85 @@ fn event_detail_has_normalized_fields_raw_json_and_provenance() {
     use sha2::Digest;
     assert_eq!(raw.sha256, hex::encode(sha2::Sha256::digest(raw.verbatim.as_bytes())));
 }
+
+/// Random access (`seek.rs`): the event at every position is the one a full keyset walk puts there, in
+/// both orders, for everything, a word (FTS doclist), a field filter (event table), a time range (id
+/// range) and a tag (the tag's key), with anchors close together (many anchors, many skips) and at the
+/// default spacing (one or two anchors).
+#[test]
+fn every_position_maps_to_the_row_a_full_scan_puts_there() {
+    let (_dir, r) = dense_case(5_000);
+    let queries = [
+        "",
+        "Report",
+        "op:Send",
+        "after:2025-03-01T10:03 before:2025-03-01T10:07",
+        "Report -op:Send after:2025-03-01T10:02",
+    ];
+    for step in [61, tidemark_core::seek::ANCHOR_STEP] {
+        r.set_anchor_step(step);
+        for query in queries {
+            let q = Query::parse(query).unwrap();
+            for sort in [SortOrder::Asc, SortOrder::Desc] {
+                let full = walk(&r, &q, sort, 1000);
+                assert!(full.len() > 100, "{query}: matches enough to test ({})", full.len());
+                assert_eq!(r.positions(&q).unwrap(), full.len() as i64, "{query}: count");
+                for (pos, (_, id)) in full.iter().enumerate() {
+                    assert_eq!(
+                        r.id_at(&q, sort, pos as u64).unwrap(),
+                        Some(*id),
+                        "{query} {sort:?} step {step} position {pos}"
+                    );
+                }
+                assert_eq!(r.id_at(&q, sort, full.len() as u64).unwrap(), None, "{query}: past the end");
+                // Pages from any position are the same slice of the full walk, and continue by keyset.
+                for pos in [0, 1, step - 1, step, step + 1, full.len() / 2, full.len() - 3, full.len() - 1] {
+                    let pos = pos.min(full.len() - 1);
+                    let page = r.page_at(&q, sort, pos as u64, 50).unwrap();
+                    let ids: Vec<i64> = page.rows.iter().map(|e| e.id.parse().unwrap()).collect();
+                    let want: Vec<i64> = full[pos..(pos + 50).min(full.len())].iter().map(|(_, id)| *id).collect();
+                    assert_eq!(ids, want, "{query} {sort:?} page at {pos}");
+                    if let Some(next) = page.next {
+                        let more = r.page(&q, sort, Some(&next), 10).unwrap();
+                        assert_eq!(
+                            more.rows[0].id.parse::<i64>().unwrap(),
+                            full[pos + 50].1,
+                            "{query}: next continues"
+                        );
+                    } else {
+                        assert!(pos + 50 >= full.len());
+                    }
+                }
+                assert!(r.page_at(&q, sort, full.len() as u64, 10).unwrap().rows.is_empty());
+            }
+        }
+    }
+}
+
+/// Anchors are dropped when the case changes: a second import (another connection's commit) moves
+/// positions, and a tag's result list is seekable too.
+#[test]
+fn positions_follow_imports_and_tags() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut w) = new_case(dir.path(), "seek");
+    import(&mut w, &[write_dense_ual(&dir.path().join("a.jsonl"), 900, 3)]);
+    let r = CaseReader::open(&path).unwrap();
+    r.set_anchor_step(50);
+    let all = Query::all();
+    assert_eq!(r.positions(&all).unwrap(), 900);
+    let last = r.id_at(&all, SortOrder::Desc, 0).unwrap().unwrap();
+    import(&mut w, &[write_dense_ual(&dir.path().join("b.jsonl"), 400, 4)]);
+    assert_eq!(r.positions(&all).unwrap(), 1300, "anchors recomputed after the import");
+    let full = walk(&r, &all, SortOrder::Asc, 1000);
+    assert_eq!(r.id_at(&all, SortOrder::Asc, 1299).unwrap(), Some(full[1299].1));
+    assert!(full.iter().any(|(_, id)| *id == last));
+
+    let tag = w.create_tag("seen", "#336699").unwrap();
+    w.tag_query(tag.id, "op:Send", &Query::parse("op:Send").unwrap()).unwrap();
+    let q = Query::parse("tag:seen").unwrap();
+    let tagged = walk(&r, &q, SortOrder::Desc, 1000);
+    assert!(tagged.len() > 100);
+    for (pos, (_, id)) in tagged.iter().enumerate() {
+        assert_eq!(r.id_at(&q, SortOrder::Desc, pos as u64).unwrap(), Some(*id), "tag: position {pos}");
+    }
+}

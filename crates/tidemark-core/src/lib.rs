@@ -23,6 +23,7 @@ pub mod query;
 pub mod raw;
 pub mod recent;
 pub mod search;
+pub mod seek;
 pub mod session;
 pub mod time;
 pub mod verify;

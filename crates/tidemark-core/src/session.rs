@@ -104,6 +104,12 @@ impl OpenCase {
         lock(&self.reader)?.page(&Query::parse(query_text)?, sort, after, limit)
     }
 
+    /// The keyset page that starts at `position` of the result list (random access for the timeline's
+    /// scrollbar, End key and jumps; see `seek.rs`).
+    pub fn page_at(&self, query_text: &str, sort: SortOrder, position: u64, limit: usize) -> Result<Page> {
+        lock(&self.reader)?.page_at(&Query::parse(query_text)?, sort, position, limit)
+    }
+
     /// One event with its raw records.
     pub fn event(&self, id: &str) -> Result<EventDetail> {
         lock(&self.reader)?.event(id)

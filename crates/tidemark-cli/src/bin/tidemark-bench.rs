@@ -101,6 +101,28 @@ fn main() {
             r.histogram(&q, None, None).map(|h| h.total as usize).unwrap_or(0)
         });
     }
+    // Random access for the timeline (seek.rs): the anchor pass once per query (cold), then pages of
+    // 100 rows at pseudo-random positions, in both orders (warm anchors).
+    let mut seek_queries = vec![String::new(), "mailitemsaccessed".to_owned(), "op:MailItemsAccessed".to_owned()];
+    if let Some(h) = &mid_hour {
+        seek_queries.push(format!("after:{h}:00 before:{h}:59"));
+    }
+    for text in &seek_queries {
+        let q = Query::parse(text).unwrap();
+        let label = if text.is_empty() { "(everything)" } else { text.as_str() };
+        measure(&format!("seek: anchor pass (cold, once per query) {label}"), runs.min(5), || {
+            r.set_anchor_step(tidemark_core::seek::ANCHOR_STEP);
+            r.positions(&q).unwrap_or(0) as usize
+        });
+        let n = r.positions(&q).unwrap_or(0).max(1) as u64;
+        let mut x: u64 = 0x9e37_79b9_7f4a_7c15;
+        for sort in [SortOrder::Asc, SortOrder::Desc] {
+            measure(&format!("seek: page of 100 at a random position {sort:?} {label}"), runs, || {
+                x = x.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+                r.page_at(&q, sort, (x >> 11) % n, 100).map(|p| p.rows.len()).unwrap_or(0)
+            });
+        }
+    }
     if let Some(first) = sample.rows.first() {
         measure("event detail (raw records decompressed)", runs, || {
             r.event(&first.id).map(|d| d.raw.len()).unwrap_or(0)

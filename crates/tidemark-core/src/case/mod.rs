@@ -280,6 +280,8 @@ pub struct CaseReader {
     pub(crate) conn: Connection,
     path: PathBuf,
     pub(crate) decoders: std::cell::RefCell<std::collections::HashMap<Option<i64>, zstd::bulk::Decompressor<'static>>>,
+    /// Sparse position anchors per query, for random access into result lists (`seek.rs`).
+    pub(crate) anchors: crate::seek::AnchorCell,
 }
 
 impl std::fmt::Debug for CaseReader {
@@ -304,7 +306,7 @@ impl CaseReader {
             ));
         }
         conn.pragma_update(None, "query_only", "ON")?;
-        Ok(Self { conn, path: path.to_path_buf(), decoders: Default::default() })
+        Ok(Self { conn, path: path.to_path_buf(), decoders: Default::default(), anchors: Default::default() })
     }
 
     /// The case file path.

@@ -1,5 +1,7 @@
 //! The import pipeline end to end.
 
+use std::io::Write;
+
 use tidemark_core::model::SortOrder;
 use tidemark_core::{CaseReader, ErrorCode, FormatRegistry, Query};
 use tidemark_tests::{fixture, import, new_case, write_dense_ual};
@@ -148,4 +150,36 @@ fn many_records_in_the_same_second_get_distinct_time_ordered_ids_across_imports(
     })
     .unwrap();
     assert_eq!(n, 65_000);
+}
+
+#[test]
+fn late_records_get_distinct_time_keys_after_the_sequence_window_moved_on() {
+    // 110,000 records one millisecond apart push the per-millisecond sequence map past its window;
+    // then records for early milliseconds arrive again (new Ids): their keys must not collide.
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("late.jsonl");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&path).unwrap());
+    let base = 1_740_787_200_000i64; // 2025-03-01T00:00:00Z
+    let line = |i: usize, ms: i64| {
+        let t = tidemark_core::time::iso_ms(ms);
+        format!(
+            r#"{{"CreationTime":"{}","Id":"00000000-0000-4000-8000-{i:012x}","Operation":"MailItemsAccessed","UserId":"a@contoso.example"}}"#,
+            t.trim_end_matches('Z')
+        )
+    };
+    for i in 0..110_000usize {
+        writeln!(f, "{}", line(i, base + i as i64)).unwrap();
+    }
+    for i in 0..50usize {
+        writeln!(f, "{}", line(200_000 + i, base + i as i64)).unwrap();
+    }
+    drop(f);
+    let (case, mut w) = new_case(dir.path(), "late");
+    let report = w.import_files(&[path], &FormatRegistry::builtin(), &mut |_| {}).unwrap();
+    assert_eq!(report.new_events, 110_050);
+    let c = rusqlite::Connection::open(&case).unwrap();
+    let at_base: i64 = c.query_row("SELECT count(*) FROM event WHERE time_ms = ?1", [base], |r| r.get(0)).unwrap();
+    assert_eq!(at_base, 2, "the early millisecond holds both of its events");
+    let distinct: i64 = c.query_row("SELECT count(DISTINCT id) FROM event", [], |r| r.get(0)).unwrap();
+    assert_eq!(distinct, 110_050);
 }

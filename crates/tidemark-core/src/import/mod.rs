@@ -35,6 +35,10 @@ const BATCH: usize = 32_768;
 /// Batches queued between the stages: one transaction's worth, so a commit never stalls parsing
 /// (two measured no faster and cost 130 MiB more).
 const QUEUE: usize = 1;
+/// How far behind the latest event time the per-millisecond sequence map keeps entries, and the size
+/// above which it is pruned.
+const SEQ_WINDOW_MS: i64 = 15 * 60 * 1000;
+const SEQ_WINDOW_ENTRIES: usize = 100_000;
 /// Records cut ahead of preparing them (bounds the cut text in memory).
 const CHUNK: usize = 2048;
 /// Malformed records listed in a report (all are counted and kept).
@@ -140,7 +144,7 @@ fn thousands(n: i64) -> String {
 }
 
 /// 128-bit de-duplication key: a GUID parsed, anything else hashed.
-fn key128(key: &str) -> u128 {
+pub(crate) fn key128(key: &str) -> u128 {
     let hex: String = key.chars().filter(|c| *c != '-').collect();
     if hex.len() == 32 && key.len() <= 38 {
         if let Ok(v) = u128::from_str_radix(&hex, 16) {
@@ -668,7 +672,12 @@ impl CaseWriter {
             }
         }
         let case_had_events = !known.is_empty();
+        // Next sequence number per millisecond. Only a recent window is kept (records arrive close to
+        // time order), so memory stays flat however long the input is; older milliseconds are looked
+        // up in the case when they come again.
         let mut next_seq: HashMap<i64, i64> = HashMap::new();
+        let mut forgotten_below = i64::MIN;
+        let mut latest_ms = i64::MIN;
         let mut dict_ids: HashMap<usize, i64> = HashMap::new();
         let mut next_raw: i64 =
             self.conn.query_row("SELECT coalesce(max(id), 0) + 1 FROM raw_record", [], |r| r.get(0))?;
@@ -751,7 +760,8 @@ impl CaseWriter {
                             let ms = crate::time::clamp_ms(ev.time_ms);
                             let seq = match next_seq.get(&ms) {
                                 Some(&s) => s,
-                                None if case_had_events => {
+                                // Milliseconds the map forgot (or the case had before) ask the case.
+                                None if case_had_events || ms < forgotten_below => {
                                     let max: Option<i64> = tx
                                         .prepare_cached("SELECT max(id) FROM event WHERE id BETWEEN ?1 AND ?2")?
                                         .query_row([key_lower(ms), key_upper(ms)], |r| r.get(0))
@@ -765,6 +775,7 @@ impl CaseWriter {
                                 return Err(Error::internal(format!("more than {SEQ_MAX} events in one millisecond")));
                             }
                             next_seq.insert(ms, seq + 1);
+                            latest_ms = latest_ms.max(ms);
                             let id = key_base(ms) | seq;
                             known.insert(k, id);
                             counts.new_events += 1;
@@ -868,6 +879,10 @@ impl CaseWriter {
                 params![acquisition_id, counts.read, counts.new_events, counts.duplicates, counts.malformed],
             )?;
             tx.commit()?;
+            if next_seq.len() > SEQ_WINDOW_ENTRIES {
+                forgotten_below = forgotten_below.max(latest_ms.saturating_sub(SEQ_WINDOW_MS));
+                next_seq.retain(|&ms, _| ms >= forgotten_below);
+            }
             counts.writer_busy_us += busy_since.elapsed().as_micros() as u64;
             prog.records = counts.read as u64;
             prog.bytes_done = bytes.load(Ordering::Relaxed);

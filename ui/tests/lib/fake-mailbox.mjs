@@ -214,7 +214,8 @@ function eventRow(e, s) {
  */
 export function withCaseHomeAndMailbox(backend, opts = {}) {
   const f = fixture();
-  const state = { log: caseLogEntries(), issues: opts.logIssues ?? [], csvWritten: [] };
+  // maxPage: the most entries a mailbox page holds here (the engine may answer fewer than asked, with a cursor).
+  const state = { log: caseLogEntries(), issues: opts.logIssues ?? [], csvWritten: [], maxPage: null };
   backend.mailbox = state;
   const summary = backend.summary.bind(backend);
   backend.summary = () => ({ ...summary(), acquisitions: acquisitions() });
@@ -257,7 +258,7 @@ export function withCaseHomeAndMailbox(backend, opts = {}) {
         if (mailbox.trim().toLowerCase() !== MAILBOX) return { ok: { mailbox: mailbox.trim(), entries: [], sessions: [], next: null } };
         const start = after === null ? 0 : Number(after.slice(2));
         const all = f.entries;
-        const entries = all.slice(start, start + limit);
+        const entries = all.slice(start, start + Math.min(limit, state.maxPage ?? limit));
         const end = start + entries.length;
         const ids = new Set(entries.map((e) => e.session));
         const later = new Set(all.slice(end).map((e) => e.session));

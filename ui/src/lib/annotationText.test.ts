@@ -1,0 +1,29 @@
+import { describe, expect, it } from "vitest";
+import { eventIdMs, parseUtcInput, rangeQuery, utcInput } from "./annotationText";
+import { nextColor, tagQuery, textOn, TAG_PALETTE } from "./tags";
+
+describe("annotation text", () => {
+  it("reads the time from an event id (a time key)", () => {
+    const ms = Date.UTC(2025, 11, 3, 7, 31, 34, 123);
+    const id = (((BigInt(ms) - 946_684_800_000n) << 20n) | 5n).toString();
+    expect(eventIdMs(id)).toBe(ms);
+    expect(eventIdMs("not an id")).toBeNull();
+  });
+  it("reads typed UTC times and refuses impossible dates", () => {
+    expect(parseUtcInput("2025-12-03 07:30")).toBe(Date.UTC(2025, 11, 3, 7, 30));
+    expect(parseUtcInput("2025-12-03T07:30:05.5Z")).toBe(Date.UTC(2025, 11, 3, 7, 30, 5, 500));
+    expect(parseUtcInput("2025-12-03 UTC")).toBe(Date.UTC(2025, 11, 3));
+    expect(parseUtcInput("2025-12-03", true)).toBe(Date.UTC(2025, 11, 3) + 86_399_999);
+    expect(parseUtcInput("2025-02-30")).toBeNull();
+    expect(parseUtcInput("03/12/2025")).toBeNull();
+    expect(utcInput(Date.UTC(2025, 11, 3, 7, 30, 5))).toBe("2025-12-03 07:30:05");
+    expect(rangeQuery(0, 1000)).toBe("after:1970-01-01T00:00:00.000Z before:1970-01-01T00:00:01.000Z");
+  });
+  it("tag colours: contrast, next free colour, tag: query", () => {
+    expect(textOn("#ffffff")).toBe("#000000");
+    expect(textOn("#1971c2")).toBe("#ffffff");
+    expect(nextColor([])).toBe(TAG_PALETTE[0]?.color);
+    expect(nextColor([TAG_PALETTE[0]!.color.toUpperCase()])).toBe(TAG_PALETTE[1]?.color);
+    expect(tagQuery("attacker ip")).toBe('tag:"attacker ip"');
+  });
+});

@@ -948,3 +948,350 @@ describe("Tidemark UI in Chromium with mocked IPC", { concurrency: 3 }, () => {
     await assertClean(app);
   });
 });
+
+// ---- Facets, detail pivots, annotations and export (side panel, detail pane, export dialog)
+import { XSS_FORMULA } from "./lib/fake-backend.mjs";
+import { EXPORT_COLUMNS } from "./lib/fake-workspace.mjs";
+
+/** The demo events with attacker-looking actors and clients on some of them. */
+const EVIL_EVENTS = EVENTS.map((e, i) => (i % 50 === 3 ? { ...e, row: { ...e.row, actor: XSS_IMG, client_app: XSS_FORMULA } } : e));
+
+async function setupWs(opts = {}, backendOpts = {}) {
+  const backend = new FakeBackend({ events: EVIL_EVENTS, ...backendOpts });
+  const app = await openApp(browser, server.url, backend, opts);
+  return { backend, app, page: app.page };
+}
+
+async function waitCount(page, backend, query) {
+  const n = backend.sorted(query, "asc").length;
+  const text = n === 5000 && query === "" ? "5,000 events" : `${fmt(n)} of 5,000 events`;
+  await page.waitForFunction((t) => document.querySelector('[data-testid="status-count"]')?.textContent === t, text);
+  return n;
+}
+
+const lastCall = (backend, cmd) => backend.calls.filter((c) => c.cmd === cmd).at(-1);
+
+async function noMarkup(page) {
+  const m = await page.evaluate(() => ({ img: document.querySelectorAll("img, [onerror], [onload], svg[onload]").length }));
+  assert.equal(m.img, 0, "nothing from the data became markup");
+}
+
+describe("Facets, pivots, annotations and export", { concurrency: 2 }, () => {
+  before(async () => {
+    server = await startServer();
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await server?.close();
+  });
+
+  test("facets: click filters, Alt-click excludes, more values and empty counts, stale answers dropped; attacker values are text", async () => {
+    const { app, page, backend } = await setupWs();
+    await openDemo(page);
+    const panel = page.getByTestId("facets-panel");
+    await panel.waitFor();
+    const alice = 'actor:"alice@contoso.example"';
+    const aliceBtn = page.locator(`[data-testid="facet"][data-field="actor"] [data-filter='${alice}']`);
+    await aliceBtn.waitFor();
+    const aliceCount = backend.sorted(alice, "asc").length;
+    assert.match(await aliceBtn.innerText(), new RegExp(`alice@contoso\\.example\\s+${fmt(aliceCount)}`));
+    // Attacker-looking values are listed as text.
+    const evil = page.locator('[data-testid="facet"][data-field="actor"] [data-testid="facet-value"]', { hasText: XSS_IMG });
+    assert.equal(await evil.count(), 1);
+    assert.ok((await page.locator('[data-testid="facet"][data-field="client_app"]').innerText()).includes(XSS_FORMULA));
+    // More values than shown, and events where the field is empty, are counted.
+    assert.match(await page.locator('[data-testid="facet"][data-field="operation"] [data-testid="facet-more"]').innerText(), /^\d+ more values? \([\d,]+ events?\)$/);
+    assert.match(await page.locator('[data-testid="facet"][data-field="client_app"] [data-testid="facet-empty"]').innerText(), /empty in [\d,]+ events/);
+
+    // The first answer after a click is slow; a second click meanwhile wins.
+    let release;
+    const slow = new Promise((r) => (release = r));
+    backend.facetsGate = (q) => (q === alice ? slow : undefined);
+    await aliceBtn.click();
+    assert.equal(await page.getByTestId("search-input").inputValue(), alice);
+    await waitCount(page, backend, alice);
+    const ipBtn = page.locator(`[data-testid="facet"][data-field="client_ip"] [data-filter='ip:"203.0.113.50"']`);
+    await ipBtn.click({ modifiers: ["Alt"] });
+    const both = `${alice} -ip:"203.0.113.50"`;
+    assert.equal(await page.getByTestId("search-input").inputValue(), both);
+    const n = await waitCount(page, backend, both);
+    await page.waitForFunction((t) => document.querySelector('[data-testid="facets-panel"] .hint')?.textContent.includes(t), `${fmt(n)} matching events`);
+    release();
+    await page.waitForTimeout(300);
+    assert.ok((await panel.locator(".hint").innerText()).includes(`${fmt(n)} matching events`), "the stale answer for the first click is dropped");
+    assert.equal(lastCall(backend, "facets").args.query, both);
+    // The active filters are listed above the facets (an excluded value is no longer among them), each removable.
+    const active = page.getByTestId("facet-active");
+    assert.deepEqual(await active.evaluateAll((els) => els.map((e) => e.textContent.trim())), ["actor: alice@contoso.example", "not ip: 203.0.113.50"]);
+    assert.equal(await page.locator('[data-testid="facet"][data-field="client_ip"] [data-filter=\'ip:"203.0.113.50"\']').count(), 0);
+    // Excluding a value from the exclude button works without a modifier key.
+    await page.locator(`[data-testid="facet"][data-field="action"] li`).first().hover();
+    const firstAction = await page.locator(`[data-testid="facet"][data-field="action"] [data-testid="facet-value"]`).first().getAttribute("data-filter");
+    await page.locator(`[data-testid="facet"][data-field="action"] [data-testid="facet-exclude"]`).first().click();
+    assert.equal(await page.getByTestId("search-input").inputValue(), `${both} -${firstAction}`);
+    await waitCount(page, backend, `${both} -${firstAction}`);
+    await noMarkup(page);
+    await page.screenshot({ path: screenshotPath("facets") });
+    await assertClean(app);
+  });
+
+  test("detail pane: pivots set the query (session, IP, message, user, ±N minutes); bookmark, tag and note from the detail", async () => {
+    const { app, page, backend } = await setupWs();
+    await openDemo(page);
+    const all = backend.sorted("", "asc");
+    const idx = all.findIndex((r) => r.subject === XSS_IMG);
+    assert.ok(idx >= 0 && idx < 15);
+    const ev = all[idx];
+    await page.locator(`[data-testid="timeline-row"][data-index="${idx}"]`).click();
+    await page.getByTestId("detail-raw").waitFor();
+    const pivots = page.getByTestId("detail-pivots");
+    await pivots.waitFor();
+    assert.deepEqual(await pivots.getByTestId("pivot").evaluateAll((els) => els.map((e) => e.dataset.pivot)), ["session", "ip", "msgid", "user", "around"]);
+
+    // Bookmark, tag (created here, with a colour) and a note on this event.
+    await page.getByTestId("detail-bookmark").click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="detail-bookmark"]')?.getAttribute("aria-pressed") === "true");
+    assert.deepEqual(lastCall(backend, "bookmark_toggle").args, { eventId: ev.id });
+    await page.getByTestId("detail-tag").click();
+    await page.getByTestId("tag-new-name").fill("phishing lure");
+    await page.getByTestId("tag-new-create").click();
+    await page.getByTestId("detail-tags").waitFor();
+    assert.equal(await page.getByTestId("detail-tags").innerText(), "phishing lure");
+    assert.deepEqual(lastCall(backend, "tag_events").args, { tagId: 1, eventIds: [ev.id] });
+    assert.match(lastCall(backend, "tag_create").args.color, /^#[0-9a-f]{6}$/);
+    await page.getByTestId("tag-picker").getByRole("button", { name: "Close" }).click();
+    await page.getByTestId("detail-add-note").click();
+    await page.getByTestId("detail-note-text").fill(`Subject is a script: ${XSS_IMG}`);
+    await page.getByTestId("detail-note-save").click();
+    await page.getByTestId("detail-note").waitFor();
+    assert.equal(await page.locator('[data-testid="detail-note"] .body').textContent(), `Subject is a script: ${XSS_IMG}`);
+    assert.deepEqual(lastCall(backend, "note_create_event").args, { eventId: ev.id, body: `Subject is a script: ${XSS_IMG}` });
+    await noMarkup(page);
+    await page.screenshot({ path: screenshotPath("detail-pivots") });
+
+    const input = page.getByTestId("search-input");
+    const pivot = (id) => pivots.locator(`[data-pivot="${id}"]`);
+    await pivot("session").click();
+    assert.equal(await input.inputValue(), `session:"${ev.session_id}"`);
+    await waitCount(page, backend, `session:"${ev.session_id}"`);
+    await pivot("ip").click();
+    assert.equal(await input.inputValue(), `ip:"${ev.client_ip}"`);
+    await waitCount(page, backend, `ip:"${ev.client_ip}"`);
+    await pivot("msgid").click();
+    assert.equal(await input.inputValue(), `msgid:"<${ev.id}@mail.contoso.example>"`);
+    await pivot("user").click();
+    assert.equal(await input.inputValue(), `actor:"${ev.actor}"`);
+    await waitCount(page, backend, `actor:"${ev.actor}"`);
+    await page.getByTestId("pivot-minutes").selectOption("15");
+    await pivot("around").click();
+    const around = `after:${new Date(ev.time_ms - 900_000).toISOString()} before:${new Date(ev.time_ms + 900_000).toISOString()}`;
+    assert.equal(await input.inputValue(), around);
+    await waitCount(page, backend, around);
+    assert.equal(lastCall(backend, "search_count").args.query, around);
+    await assertClean(app);
+  });
+
+  test("annotations: create tags, tag the selection and all matching events, tag: query, rename, recolour, delete with count; notes; saved searches; bookmarks", async () => {
+    const { app, page, backend } = await setupWs();
+    await openDemo(page);
+    const input = page.getByTestId("search-input");
+    await input.fill("action:rule");
+    await input.press("Enter");
+    const rules = await waitCount(page, backend, "action:rule");
+    await settled(page);
+    await page.locator('[data-testid="timeline-row"][data-index="0"]').click();
+    await page.getByTestId("detail-pane").waitFor();
+    const selectedId = backend.sorted("action:rule", "asc")[0].id;
+    await page.getByTestId("tab-annotations").click();
+    const panel = page.getByTestId("annotations-panel");
+    await panel.waitFor();
+
+    // Tag all matching events with a new tag.
+    const tagAll = page.getByTestId("tag-query");
+    assert.equal(await tagAll.innerText(), `Tag all ${fmt(rules)} matching events`);
+    await tagAll.click();
+    await panel.getByTestId("tag-new-name").fill("attacker rules");
+    await panel.getByTestId("tag-new-create").click();
+    await page.getByTestId("annotations-done").waitFor();
+    assert.equal(await page.getByTestId("annotations-done").innerText(), `Tagged ${fmt(rules)} events “attacker rules”. The tag is now on ${fmt(rules)} events.`);
+    assert.deepEqual(lastCall(backend, "tag_query").args, { tagId: 1, query: "action:rule" });
+    // Tag the selected event with a second tag whose name looks like markup.
+    await page.getByTestId("tag-selection").click();
+    await panel.getByTestId("tag-new-name").fill(XSS_IMG);
+    await panel.getByTestId("tag-new-create").click();
+    await page.waitForFunction(() => /^Tagged 1 event/.test(document.querySelector('[data-testid="annotations-done"]')?.textContent ?? ""));
+    assert.deepEqual(lastCall(backend, "tag_events").args, { tagId: 2, eventIds: [selectedId] });
+    const items = page.getByTestId("tag-item");
+    assert.equal(await items.count(), 2);
+    assert.equal(await page.locator(`[data-testid="tag-item"][data-tag="${XSS_IMG}"] .tag`).textContent(), XSS_IMG);
+    // The detail pane shows both tags on the selected event.
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="detail-tags"] li').length === 2);
+
+    // Click a tag: the query becomes tag:"…".
+    await page.locator('[data-testid="tag-item"][data-tag="attacker rules"] [data-testid="tag-open"]').click();
+    assert.equal(await input.inputValue(), 'tag:"attacker rules"');
+    await waitCount(page, backend, 'tag:"attacker rules"');
+
+    // Rename and recolour.
+    await page.locator('[data-testid="tag-item"][data-tag="attacker rules"] [data-testid="tag-edit"]').click();
+    await page.getByTestId("tag-rename-input").fill("inbox rules");
+    await page.locator('[data-testid="tag-item"] [data-testid="tag-recolor"]').nth(4).click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="tag-recolor"][aria-pressed="true"]') !== null);
+    assert.deepEqual(lastCall(backend, "tag_recolor").args, { tagId: 1, color: "#3b5bdb" });
+    await page.getByTestId("tag-rename-input").press("Enter");
+    await page.locator('[data-testid="tag-item"][data-tag="inbox rules"]').waitFor();
+    assert.deepEqual(lastCall(backend, "tag_rename").args, { tagId: 1, name: "inbox rules" });
+
+    // Notes: one on a time range (attacker-looking text), edited; one on an event from the detail pane.
+    await page.getByTestId("note-range-add").click();
+    await page.getByTestId("note-range-start").fill("2025-12-01 08:00");
+    await page.getByTestId("note-range-end").fill("2025-12-01 09:30");
+    await page.getByTestId("note-range-body").fill(XSS_FORMULA);
+    await page.getByTestId("note-range-save").click();
+    await page.getByTestId("note-item").waitFor();
+    assert.deepEqual(lastCall(backend, "note_create_range").args, { startMs: Date.UTC(2025, 11, 1, 8), endMs: Date.UTC(2025, 11, 1, 9, 30), body: XSS_FORMULA });
+    assert.equal(await page.getByTestId("note-body").textContent(), XSS_FORMULA);
+    assert.match(await page.getByTestId("note-item").innerText(), /2025-12-01 08:00 – 2025-12-01 09:30 UTC/);
+    await page.getByTestId("note-edit").click();
+    await page.getByTestId("note-edit-text").fill("Attacker signs in from 203.0.113.50 and creates the rule.");
+    await page.getByTestId("note-edit-save").click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="note-body"]')?.textContent.startsWith("Attacker signs in"));
+    assert.match(await page.getByTestId("note-item").innerText(), /\(edited\)/);
+    await page.getByTestId("detail-add-note").click();
+    await page.getByTestId("detail-note-text").fill("Rule moves replies to RSS Subscriptions.");
+    await page.getByTestId("detail-note-save").click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="note-item"]').length === 2);
+    const eventNote = page.getByTestId("note-item").nth(1);
+    const rule0 = backend.sorted("action:rule", "asc")[0];
+    assert.ok((await eventNote.innerText()).includes(`Event at ${rule0.time.slice(0, 19).replace("T", " ")} UTC`));
+
+    // Saved search: save the current query, run it later.
+    await page.getByTestId("saved-save").click();
+    await page.getByTestId("saved-name").fill("Rules the attacker made");
+    await page.getByTestId("saved-create").click();
+    await page.getByTestId("saved-item").waitFor();
+    assert.deepEqual(lastCall(backend, "saved_search_create").args, { name: "Rules the attacker made", query: 'tag:"attacker rules"' });
+
+    // Bookmark from the detail; the list opens the event.
+    await page.getByTestId("detail-bookmark").click();
+    await page.getByTestId("bookmark-open").waitFor();
+    await page.screenshot({ path: screenshotPath("annotations") });
+
+    await input.fill("");
+    await input.press("Enter");
+    await waitCount(page, backend, "");
+    await page.getByTestId("saved-open").click();
+    assert.equal(await input.inputValue(), 'tag:"attacker rules"');
+    await page.getByTestId("detail-pane").getByRole("button", { name: "Close details" }).click();
+    await page.getByTestId("bookmark-open").click();
+    await page.waitForFunction((id) => document.querySelector('[data-testid="detail-fields"]')?.textContent.includes(id), selectedId);
+
+    // Delete a tag: the confirmation says how many events lose it.
+    await page.locator(`[data-testid="tag-item"][data-tag="${XSS_IMG}"] [data-testid="tag-delete"]`).click();
+    assert.equal(await page.getByTestId("tag-delete-count").innerText(), "1 event loses it.");
+    await page.getByTestId("tag-delete-confirm").click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="tag-item"]').length === 1);
+    assert.match(await page.getByTestId("annotations-done").innerText(), /1 event lost it/);
+    // Delete the range note.
+    await page.getByTestId("note-delete").first().click();
+    await page.getByTestId("note-delete-confirm").click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="note-item"]').length === 1);
+    await noMarkup(page);
+    await assertClean(app);
+  });
+
+  test("export dialog: scope, format, custom columns, zone, native save dialog, progress with cancel, files with SHA-256 and the manifest", async () => {
+    const { app, page, backend } = await setupWs();
+    await openDemo(page);
+    const q = 'actor:"alice@contoso.example"';
+    await page.getByTestId("search-input").fill(q);
+    await page.getByTestId("search-input").press("Enter");
+    const n = await waitCount(page, backend, q);
+    await page.getByTestId("export-open").click();
+    const dialog = page.getByTestId("export-dialog");
+    await dialog.waitFor();
+    assert.equal(await page.getByTestId("export-scope-query").isChecked(), true);
+    assert.equal(await page.getByTestId("export-start").innerText(), `Export ${fmt(n)} events…`);
+    await page.getByTestId("export-format-xlsx").check();
+    await page.getByTestId("export-profile").selectOption("custom");
+    await page.getByTestId("export-columns").waitFor();
+    await page.locator('[data-testid="export-columns"] input[data-column="folders"]').uncheck();
+    await page.getByTestId("export-zone-name").fill("Mars/Olympus");
+    assert.match(await page.getByTestId("export-problem").innerText(), /not a time zone/);
+    assert.equal(await page.getByTestId("export-start").isDisabled(), true);
+    await page.getByTestId("export-zone-name").fill("Europe/Berlin");
+    assert.equal(await page.getByTestId("export-problem").count(), 0);
+
+    let saveArgs;
+    backend.dialogSave = (args) => {
+      saveArgs = args;
+      return "/exports/alice"; // no extension: the UI adds .xlsx
+    };
+    let release;
+    backend.exportGate = new Promise((r) => (release = r));
+    await page.getByTestId("export-start").click();
+    await page.getByTestId("export-progress").waitFor();
+    const pct = Math.floor((Math.floor(n * 0.6) / n) * 100);
+    await page.waitForFunction((t) => (document.querySelector('[data-testid="export-facts"]')?.textContent ?? "").startsWith(t), `${pct} %`);
+    assert.match(await page.getByTestId("export-progress").innerText(), new RegExp(`Writing ${fmt(Math.floor(n * 0.6))} of ${fmt(n)} rows`));
+    assert.match(await page.getByTestId("export-facts").innerText(), /12,350 rows\/s/);
+    assert.deepEqual(saveArgs.options.filters, [{ name: "Excel workbook", extensions: ["xlsx"] }]);
+    assert.match(saveArgs.options.defaultPath, /^Contoso BEC \(demo\) – events – \d{4}-\d\d-\d\d\.xlsx$/);
+    const req = backend.ws.exports.at(-1);
+    assert.deepEqual(req, {
+      scope: { kind: "query", query: q },
+      format: "xlsx",
+      // Custom starts from the profile shown before (full, for XLSX): every column but the one unticked.
+      columns: { kind: "custom", columns: EXPORT_COLUMNS.map((c) => c.name).filter((c) => c !== "folders") },
+      time_zone: "Europe/Berlin",
+      path: "/exports/alice.xlsx",
+    });
+    await page.waitForTimeout(350);
+    await page.screenshot({ path: screenshotPath("export-progress") });
+    release();
+    const result = page.getByTestId("export-result");
+    await result.waitFor();
+    assert.equal(await page.getByTestId("export-file-path").innerText(), "/exports/alice.xlsx");
+    assert.equal(await page.getByTestId("export-file-sha").innerText(), "5e".repeat(32));
+    assert.equal(await page.getByTestId("export-manifest-path").innerText(), "/exports/alice.xlsx.manifest.json");
+    assert.equal(await page.getByTestId("export-manifest-sha").innerText(), "7d".repeat(32));
+    assert.match(await result.innerText(), new RegExp(`Saved ${fmt(n)} rows`));
+    assert.match(await result.innerText(), /times in Europe\/Berlin/);
+    await page.screenshot({ path: screenshotPath("export") });
+
+    // Again, bookmarked-free scope disabled; this time cancel while it runs.
+    await dialog.getByRole("button", { name: "Export something else" }).click();
+    await page.getByTestId("export-format-csv").check();
+    backend.exportGate = new Promise((r) => (release = r));
+    await page.getByTestId("export-start").click();
+    await page.getByTestId("export-cancel").click();
+    for (let i = 0; i < 50 && !backend.calls.some((c) => c.cmd === "export_cancel"); i++) await page.waitForTimeout(20);
+    assert.ok(backend.calls.some((c) => c.cmd === "export_cancel"));
+    release();
+    await page.getByTestId("export-cancelled").waitFor();
+    assert.equal(await page.getByTestId("error-banner").count(), 0, "a cancel is not an error");
+    await page.keyboard.press("Escape");
+    await dialog.waitFor({ state: "detached" });
+    await assertClean(app);
+  });
+
+  test("export dialog: an HTML report above 50,000 rows is warned about; dark theme", async () => {
+    const { app, page } = await setupWs(
+      { colorScheme: "dark" },
+      { appInfo: { initial_case: "/cases/huge.tidemark" }, cases: { "/cases/huge.tidemark": { name: "Huge synthetic case", virtual: 1_000_000, events: [] } } },
+    );
+    await page.getByTestId("case-view").waitFor();
+    await page.getByTestId("export-open").click();
+    await page.getByTestId("export-format-html").check();
+    const warn = page.getByTestId("export-html-warning");
+    await warn.waitFor();
+    assert.match(await warn.innerText(), /1,000,000 events is too big for a browser/);
+    assert.equal(await page.getByTestId("export-start").innerText(), "Export anyway: 1,000,000 events as HTML");
+    assert.equal(await page.getByTestId("export-profile").inputValue(), "timeline", "HTML defaults to the timeline columns");
+    await page.screenshot({ path: screenshotPath("export-html-warning-dark") });
+    await page.getByTestId("export-format-csv").check();
+    assert.equal(await warn.count(), 0);
+    await assertClean(app);
+  });
+});

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { addFilter, aroundQuery, fieldTerm, filterState, pivots, removeTerm, tokenize } from "./query";
+import { activeFilters, addFilter, aroundQuery, fieldTerm, filterState, pivots, removeTerm, tokenize } from "./query";
 
 describe("tokenize", () => {
   it("splits on whitespace and keeps quoted phrases whole", () => {
@@ -25,6 +25,13 @@ describe("facet filters", () => {
   it("removes a term with its OR so the query stays valid", () => {
     expect(removeTerm('actor:"a" OR actor:"b" invoice', 'actor:"a"')).toBe('actor:"b" invoice');
     expect(removeTerm('x actor:"a" OR actor:"b"', 'actor:"b"')).toBe('x actor:"a"');
+  });
+  it("lists the field filters of a query", () => {
+    expect(activeFilters('invoice actor:"a b" -ip:1.2.3.4 OR http://x.example/a after:2025-01-01').map((f) => [f.negated, f.field, f.value])).toEqual([
+      [false, "actor", "a b"],
+      [true, "ip", "1.2.3.4"],
+      [false, "after", "2025-01-01"],
+    ]);
   });
   it("tells whether a value is filtered", () => {
     expect(filterState('x -ip:"1.2.3.4"', 'ip:"1.2.3.4"')).toBe("exclude");

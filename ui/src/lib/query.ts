@@ -101,6 +101,26 @@ export function filterState(query: string, term: string): "include" | "exclude" 
   return null;
 }
 
+export interface ActiveFilter {
+  /** The term as it stands in the query (`-ip:"1.2.3.4"`). */
+  term: string;
+  negated: boolean;
+  field: string;
+  /** The value without quotes. */
+  value: string;
+}
+
+/** The `field:value` terms of a query, for listing (free words and OR are left out). */
+export function activeFilters(query: string): ActiveFilter[] {
+  const out: ActiveFilter[] = [];
+  for (const t of tokenize(query)) {
+    const m = /^(-?)([A-Za-z]+):(.+)$/.exec(t);
+    if (!m || m[3]?.startsWith("//")) continue;
+    out.push({ term: t, negated: m[1] === "-", field: (m[2] ?? "").toLowerCase(), value: (m[3] ?? "").replace(/^"|"$/g, "") });
+  }
+  return out;
+}
+
 /** ISO 8601 UTC with milliseconds, which `after:`/`before:` read exactly. */
 export function isoMs(ms: number): string {
   return new Date(ms).toISOString();

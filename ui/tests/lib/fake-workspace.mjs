@@ -97,6 +97,7 @@ export async function workspaceCommand(b, cmd, args) {
   switch (cmd) {
     case "facets": {
       if (b.facetsGate) await b.facetsGate(args.query);
+      if (b.current?.virtual) return { ok: { matching: b.current.virtual, fields: FACET_FIELDS.map(([field]) => ({ field, values: [], distinct: 0, empty: 0, other: 0 })) } };
       const rows = b.sorted(args.query, "asc");
       const top = args.top ?? 10;
       const fields = FACET_FIELDS.map(([field, qf, get]) => {

@@ -277,6 +277,12 @@ async fn mailbox_report_csv(
         .await
 }
 
+/// The case log (chain of custody), oldest first, with the entries that break its hash chain.
+#[tauri::command]
+async fn case_log(desk: State<'_, Desk>) -> Reply<tidemark_core::session::CaseLog> {
+    desk.with_case(|c| c.case_log()).await
+}
+
 /// Starts the app. The first command-line argument, if any, is a case file to open.
 pub fn run() {
     let initial_case = std::env::args_os().nth(1).map(PathBuf::from);
@@ -334,7 +340,8 @@ pub fn run() {
             event_annotations,
             mailbox_page,
             mailbox_report,
-            mailbox_report_csv
+            mailbox_report_csv,
+            case_log
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

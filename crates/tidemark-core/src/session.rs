@@ -310,3 +310,21 @@ impl OpenCase {
         Ok(written)
     }
 }
+
+/// The case log as the app shows it: the entries, and whether their hash chain holds.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct CaseLog {
+    /// Every entry, oldest first.
+    pub entries: Vec<crate::case::LogEntry>,
+    /// The entries that break the hash chain (empty when it is intact).
+    pub issues: Vec<crate::case::LogIssue>,
+}
+
+/// The case log (chain of custody) for Case home.
+impl OpenCase {
+    /// The case log, with its hash chain checked.
+    pub fn case_log(&self) -> Result<CaseLog> {
+        let reader = lock(&self.reader)?;
+        Ok(CaseLog { entries: reader.log_entries()?, issues: reader.verify_log()? })
+    }
+}

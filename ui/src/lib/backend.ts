@@ -281,7 +281,10 @@ export function onDragDrop(cb: (e: DragDrop) => void): Unlisten {
 // (types imported here, next to the commands that use them)
 import type { MailboxPage, MailboxReport, ReportExport, ReportKind } from "./bindings";
 
-/** One case-log entry (chain of custody), as the engine's `case_log` command sends it. */
+/**
+ * One case-log entry (chain of custody), as the engine's `case_log` command sends it (`tidemark_core::case::LogEntry`;
+ * written here by hand because the log types are not among the ts-rs generated bindings).
+ */
 export interface CaseLogEntry {
   /** Entry number. */
   id: number;

@@ -1129,11 +1129,13 @@ describe("Facets, pivots, annotations and export", { concurrency: 2 }, () => {
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="detail-tags"] li').length === 2);
 
     // Click a tag: the query becomes tag:"…".
-    await page.locator('[data-testid="tag-item"][data-tag="attacker rules"] [data-testid="tag-open"]').click();
+    await page.locator('[data-testid="tag-item"][data-tag="attacker rules"] [data-testid="tag-open"]').click({ position: { x: 12, y: 8 } });
     assert.equal(await input.inputValue(), 'tag:"attacker rules"');
     await waitCount(page, backend, 'tag:"attacker rules"');
 
     // Rename and recolour.
+    // Edit and Delete show on hover (and keyboard focus).
+    await page.locator('[data-testid="tag-item"][data-tag="attacker rules"]').hover();
     await page.locator('[data-testid="tag-item"][data-tag="attacker rules"] [data-testid="tag-edit"]').click();
     await page.getByTestId("tag-rename-input").fill("inbox rules");
     await page.locator('[data-testid="tag-item"] [data-testid="tag-recolor"]').nth(4).click();
@@ -1142,6 +1144,9 @@ describe("Facets, pivots, annotations and export", { concurrency: 2 }, () => {
     await page.getByTestId("tag-rename-input").press("Enter");
     await page.locator('[data-testid="tag-item"][data-tag="inbox rules"]').waitFor();
     assert.deepEqual(lastCall(backend, "tag_rename").args, { tagId: 1, name: "inbox rules" });
+    // The search for the old name follows the rename.
+    assert.equal(await input.inputValue(), 'tag:"inbox rules"');
+    await waitCount(page, backend, 'tag:"inbox rules"');
 
     // Notes: one on a time range (attacker-looking text), edited; one on an event from the detail pane.
     await page.getByTestId("note-range-add").click();
@@ -1171,7 +1176,7 @@ describe("Facets, pivots, annotations and export", { concurrency: 2 }, () => {
     await page.getByTestId("saved-name").fill("Rules the attacker made");
     await page.getByTestId("saved-create").click();
     await page.getByTestId("saved-item").waitFor();
-    assert.deepEqual(lastCall(backend, "saved_search_create").args, { name: "Rules the attacker made", query: 'tag:"attacker rules"' });
+    assert.deepEqual(lastCall(backend, "saved_search_create").args, { name: "Rules the attacker made", query: 'tag:"inbox rules"' });
 
     // Bookmark from the detail; the list opens the event.
     await page.getByTestId("detail-bookmark").click();
@@ -1181,13 +1186,15 @@ describe("Facets, pivots, annotations and export", { concurrency: 2 }, () => {
     await input.fill("");
     await input.press("Enter");
     await waitCount(page, backend, "");
-    await page.getByTestId("saved-open").click();
-    assert.equal(await input.inputValue(), 'tag:"attacker rules"');
+    await page.getByTestId("saved-open").click({ position: { x: 12, y: 8 } }); // the name, not the Rename/Delete shown on hover
+    assert.equal(await input.inputValue(), 'tag:"inbox rules"');
+    await waitCount(page, backend, 'tag:"inbox rules"');
     await page.getByTestId("detail-pane").getByRole("button", { name: "Close details" }).click();
     await page.getByTestId("bookmark-open").click();
     await page.waitForFunction((id) => document.querySelector('[data-testid="detail-fields"]')?.textContent.includes(id), selectedId);
 
     // Delete a tag: the confirmation says how many events lose it.
+    await page.locator(`[data-testid="tag-item"][data-tag="${XSS_IMG}"]`).hover();
     await page.locator(`[data-testid="tag-item"][data-tag="${XSS_IMG}"] [data-testid="tag-delete"]`).click();
     assert.equal(await page.getByTestId("tag-delete-count").innerText(), "1 event loses it.");
     await page.getByTestId("tag-delete-confirm").click();

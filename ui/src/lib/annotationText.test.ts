@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { eventIdMs, parseUtcInput, rangeQuery, utcInput } from "./annotationText";
+import { eventIdMs, isoUtcText, parseUtcInput, rangeQuery, utcInput, utcText } from "./annotationText";
 import { nextColor, tagQuery, textOn, TAG_PALETTE } from "./tags";
 
 describe("annotation text", () => {
@@ -17,6 +17,10 @@ describe("annotation text", () => {
     expect(parseUtcInput("2025-02-30")).toBeNull();
     expect(parseUtcInput("03/12/2025")).toBeNull();
     expect(utcInput(Date.UTC(2025, 11, 3, 7, 30, 5))).toBe("2025-12-03 07:30:05");
+    expect(utcText(Date.UTC(2025, 11, 3, 7, 30, 5), "minute")).toBe("2025-12-03 07:30");
+    expect(isoUtcText("2025-12-04T10:00:00.000Z")).toBe("2025-12-04 10:00 UTC");
+    expect(isoUtcText("garbage")).toBe("garbage");
+    expect(utcText(NaN)).toBe("");
     expect(rangeQuery(0, 1000)).toBe("after:1970-01-01T00:00:00.000Z before:1970-01-01T00:00:01.000Z");
   });
   it("tag colours: contrast, next free colour, tag: query", () => {

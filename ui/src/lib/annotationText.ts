@@ -1,6 +1,5 @@
 // Small conversions for annotations: event ids are time keys, notes on ranges take UTC times as typed.
 
-import { formatTimeMs } from "./format";
 import { isoMs } from "./query";
 
 const EPOCH_2000_MS = 946_684_800_000n;
@@ -16,9 +15,27 @@ export function eventIdMs(id: string): number | null {
   }
 }
 
+/**
+ * `2025-12-03 07:31` / `… 07:31:34` in UTC, always (notes on ranges are typed in UTC and searches with
+ * after:/before: are UTC, whatever zone the timeline displays). "" for a time JavaScript cannot show.
+ */
+export function utcText(ms: number, precision: "minute" | "second" = "second"): string {
+  if (!Number.isFinite(ms)) return "";
+  const d = new Date(ms);
+  if (Number.isNaN(d.getTime())) return "";
+  const iso = d.toISOString(); // 2025-12-03T07:31:34.123Z (years 0–9999)
+  return `${iso.slice(0, 10)} ${iso.slice(11, precision === "minute" ? 16 : 19)}`;
+}
+
+/** An ISO time from the engine as `2025-12-03 07:31 UTC`; the text itself if it cannot be read. */
+export function isoUtcText(iso: string, precision: "minute" | "second" = "minute"): string {
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? iso : `${utcText(ms, precision)} UTC`;
+}
+
 /** `2025-12-03 07:31:34` (UTC, for an input the investigator edits). */
 export function utcInput(ms: number): string {
-  return Number.isFinite(ms) ? formatTimeMs(ms, "second") : "";
+  return utcText(ms, "second");
 }
 
 /**

@@ -22,6 +22,7 @@ mod app_e2e;
 mod bindings;
 mod case_file;
 mod cli;
+mod collect;
 mod export;
 mod golden;
 mod import;

@@ -8,7 +8,10 @@
 //! Exit codes (stable): 0 success · 1 verification found damaged evidence · 2 usage error ·
 //! 3 case problem (missing, not a case, newer format, exists, busy) · 4 input problem (unreadable, unknown
 //! format) · 5 invalid query · 6 export or I/O failure · 7 annotation problem (tag exists or not found, bad
-//! name or colour) · 10 internal error.
+//! name or colour) · 8 collection problem (sign-in, permission, failed windows) · 9 collection stopped
+//! before the end (`collect --resume` continues) · 10 internal error.
+
+mod collect_cmd;
 
 use std::io::{IsTerminal, Write};
 use std::path::PathBuf;
@@ -112,6 +115,14 @@ enum Command {
         /// Output file.
         #[arg(long)]
         out: PathBuf,
+    },
+    /// Collect audit records from a Microsoft 365 tenant into a case, checkpointed page by page
+    /// (`--resume` continues an interrupted run exactly where it stopped).
+    Collect(collect_cmd::CollectArgs),
+    /// Connection profiles for `collect` (no secrets in them; secrets go to the OS keychain).
+    Profile {
+        #[command(subcommand)]
+        command: collect_cmd::ProfileCommand,
     },
     /// Recompute every raw record's SHA-256 and check the case log's hash chain.
     Verify {
@@ -330,6 +341,8 @@ fn run(cli: Cli) -> Result<u8, Error> {
     let operator = cli.operator.clone().unwrap_or_else(default_operator);
     let clock = Arc::new(SystemClock);
     match cli.command {
+        Command::Collect(a) => return collect_cmd::collect(a, &operator, verbose),
+        Command::Profile { command } => return collect_cmd::profile(command, verbose),
         Command::Case { command: CaseCommand::New { path, name } } => {
             let w = CaseWriter::create(&path, &name, clock, &operator)?;
             println!("Created case \"{}\" at {}", safe(name.trim()), w.path().display());

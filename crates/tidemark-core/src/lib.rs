@@ -12,6 +12,7 @@
 pub mod annotate;
 pub mod case;
 pub mod clock;
+pub mod collect;
 pub mod error;
 pub mod export;
 pub mod facets;

@@ -13,6 +13,7 @@ pub const APPLICATION_ID: i32 = 0x5444_4D4B;
 const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../../migrations/0001_case_file.sql")),
     (2, include_str!("../../migrations/0002_universal_import.sql")),
+    (3, include_str!("../../migrations/0003_collection.sql")),
 ];
 
 /// The schema version this build writes and reads.

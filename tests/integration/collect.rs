@@ -105,14 +105,14 @@ fn start(tweak: impl FnOnce(&mut SimConfig)) -> Sim {
     let tenant = Tenant::generate(sim.state.config.scenario.clone());
     let s = Sim { sim, c, tenant };
     // Three more hours: every content blob of the scenario is then available.
-    s.admin_post("clock", json!({"advance_s": 3 * 3600}));
+    s.admin_post("clock", &json!({"advance_s": 3 * 3600}));
     s
 }
 
 impl Sim {
-    fn admin_post(&self, path: &str, body: Value) {
+    fn admin_post(&self, path: &str, body: &Value) {
         let r =
-            reqwest::blocking::Client::new().post(format!("{}/{path}", self.c.admin_url)).json(&body).send().unwrap();
+            reqwest::blocking::Client::new().post(format!("{}/{path}", self.c.admin_url)).json(body).send().unwrap();
         assert!(r.status().is_success());
     }
 

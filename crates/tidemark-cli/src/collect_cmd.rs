@@ -50,7 +50,7 @@ pub struct CollectArgs {
 #[derive(Subcommand, Debug)]
 pub enum ProfileCommand {
     /// Add (or replace) a connection profile; secrets go to the OS keychain.
-    Add(ProfileAdd),
+    Add(Box<ProfileAdd>),
     /// List the profiles.
     List {
         /// Print as JSON.
@@ -186,7 +186,7 @@ fn print_coverage(c: &[Coverage]) {
 }
 
 /// `tidemark collect`.
-pub fn collect(a: CollectArgs, operator: &str, verbose: bool) -> Result<u8, tidemark_core::Error> {
+pub fn collect(a: &CollectArgs, operator: &str, verbose: bool) -> Result<u8, tidemark_core::Error> {
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let case = CaseWriter::open(&a.case, clock.clone(), operator)?;
     let store = ProfileStore::default_location();

@@ -341,7 +341,7 @@ fn run(cli: Cli) -> Result<u8, Error> {
     let operator = cli.operator.clone().unwrap_or_else(default_operator);
     let clock = Arc::new(SystemClock);
     match cli.command {
-        Command::Collect(a) => return collect_cmd::collect(a, &operator, verbose),
+        Command::Collect(a) => return collect_cmd::collect(&a, &operator, verbose),
         Command::Profile { command } => return collect_cmd::profile(command, verbose),
         Command::Case { command: CaseCommand::New { path, name } } => {
             let w = CaseWriter::create(&path, &name, clock, &operator)?;

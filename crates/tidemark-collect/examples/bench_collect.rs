@@ -72,7 +72,7 @@ fn main() {
             login: Some(c.login_url.clone()),
             management: Some(c.management_url.clone()),
             graph: Some(c.graph_url.clone()),
-            outlook: Some(c.outlook_url.clone()),
+            outlook: Some(c.outlook_url),
         },
         origin: "simulated-tenant".into(),
     };

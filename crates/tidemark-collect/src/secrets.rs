@@ -115,11 +115,11 @@ impl Keychain {
     }
 
     fn entry(&self, profile: &str, kind: SecretKind) -> Result<keyring::Entry> {
-        keyring::Entry::new(&self.service, &format!("{profile}/{}", kind.suffix())).map_err(unavailable)
+        keyring::Entry::new(&self.service, &format!("{profile}/{}", kind.suffix())).map_err(|e| unavailable(&e))
     }
 }
 
-fn unavailable(e: keyring::Error) -> CollectError {
+fn unavailable(e: &keyring::Error) -> CollectError {
     let what_to_do = if cfg!(target_os = "linux") {
         "Unlock your keyring (GNOME Keyring / KWallet: log in to the desktop session, or run \
          `gnome-keyring-daemon --unlock`), and check that a Secret Service is running on the session bus."
@@ -140,18 +140,18 @@ impl SecretStore for Keychain {
         match self.entry(profile, kind)?.get_password() {
             Ok(v) => Ok(Some(Secret::new(v))),
             Err(keyring::Error::NoEntry) => Ok(None),
-            Err(e) => Err(unavailable(e)),
+            Err(e) => Err(unavailable(&e)),
         }
     }
 
     fn set(&self, profile: &str, kind: SecretKind, value: &Secret) -> Result<()> {
-        self.entry(profile, kind)?.set_password(value.expose()).map_err(unavailable)
+        self.entry(profile, kind)?.set_password(value.expose()).map_err(|e| unavailable(&e))
     }
 
     fn delete(&self, profile: &str, kind: SecretKind) -> Result<()> {
         match self.entry(profile, kind)?.delete_credential() {
             Ok(()) | Err(keyring::Error::NoEntry) => Ok(()),
-            Err(e) => Err(unavailable(e)),
+            Err(e) => Err(unavailable(&e)),
         }
     }
 }

@@ -564,8 +564,7 @@ impl CollectionWriter {
         let page_id = tx.last_insert_rowid();
 
         if !units.is_empty() {
-            let mut next_raw: i64 =
-                tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM raw_record", [], |r| r.get(0))?;
+            let first_raw: i64 = tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM raw_record", [], |r| r.get(0))?;
             let mut ins_event = tx.prepare_cached(
                 "INSERT INTO event (id, raw_id, record_key, time_ms, source, workload, record_type, operation, action, \
                  actor, mailbox, client_ip, client_port, client_app, user_agent, app_id, session_id, result, subject, \
@@ -586,9 +585,7 @@ impl CollectionWriter {
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             )?;
             let mut max_id = tx.prepare_cached("SELECT max(id) FROM event WHERE id BETWEEN ?1 AND ?2")?;
-            for (u, ev) in &units {
-                let raw_id = next_raw;
-                next_raw += 1;
+            for (raw_id, (u, ev)) in (first_raw..).zip(&units) {
                 let mut event_id = None;
                 match ev {
                     Err(_) => out.errors += 1,

@@ -21,7 +21,7 @@ use tidemark_formats::{FormatRegistry, HEAD_BYTES};
 
 use crate::case::{CaseReader, CaseWriter, TOOL_VERSION};
 use crate::error::{Error, Result};
-use crate::import::{key128, EventRow};
+use crate::import::{key128, EventWriter};
 use crate::raw::{self, Encoder};
 use crate::time::{key_base, key_lower, key_upper, SEQ_MAX};
 
@@ -565,20 +565,7 @@ impl CollectionWriter {
 
         if !units.is_empty() {
             let first_raw: i64 = tx.query_row("SELECT coalesce(max(id), 0) + 1 FROM raw_record", [], |r| r.get(0))?;
-            let mut ins_event = tx.prepare_cached(
-                "INSERT INTO event (id, raw_id, record_key, time_ms, source, workload, record_type, operation, action, \
-                 actor, mailbox, client_ip, client_port, client_app, user_agent, app_id, session_id, result, subject, \
-                 folders, message_ids, item_count, object, details, parameters) \
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, \
-                 ?23, ?24, ?25)",
-            )?;
-            let mut ins_fts = tx.prepare_cached(
-                "INSERT INTO event_fts (rowid, operation, actor, mailbox, user_agent, subject, folders, object, \
-                 parameters) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-            )?;
-            let mut ins_ident = tx.prepare_cached(
-                "INSERT INTO ident_fts (rowid, message_ids, client_ip, session_id, app_id) VALUES (?1, ?2, ?3, ?4, ?5)",
-            )?;
+            let mut events = EventWriter::new(&tx)?;
             let mut ins_raw = tx.prepare_cached(
                 "INSERT INTO raw_record (id, acquisition_id, file_id, line, byte_offset, url, page, received_ms, sha256, \
                  size, codec, dict_id, data, event_id, error) \
@@ -617,53 +604,7 @@ impl CollectionWriter {
                             self.known.insert(k, id);
                             out.new_events += 1;
                             event_id = Some(id);
-                            let row = EventRow::of(ev)?;
-                            let (folders, msgids) = (row.folders.as_deref(), row.message_ids.as_deref());
-                            ins_event.execute(params![
-                                id,
-                                raw_id,
-                                ev.record_key,
-                                ev.time_ms,
-                                ev.source,
-                                ev.workload,
-                                ev.record_type,
-                                ev.operation,
-                                ev.action,
-                                ev.actor,
-                                ev.mailbox,
-                                ev.client_ip,
-                                ev.client_port,
-                                ev.client_app,
-                                ev.user_agent,
-                                ev.app_id,
-                                ev.session_id,
-                                ev.result,
-                                ev.subject,
-                                folders,
-                                msgids,
-                                ev.item_count,
-                                ev.object,
-                                row.details,
-                                row.parameters
-                            ])?;
-                            ins_fts.execute(params![
-                                id,
-                                ev.operation,
-                                ev.actor,
-                                ev.mailbox,
-                                ev.user_agent,
-                                ev.subject,
-                                folders,
-                                ev.object,
-                                row.parameters
-                            ])?;
-                            if msgids.is_some()
-                                || ev.client_ip.is_some()
-                                || ev.session_id.is_some()
-                                || ev.app_id.is_some()
-                            {
-                                ins_ident.execute(params![id, msgids, ev.client_ip, ev.session_id, ev.app_id])?;
-                            }
+                            events.write(id, raw_id, ev)?;
                         }
                     }
                 }

@@ -366,6 +366,83 @@ impl<'e> EventRow<'e> {
     }
 }
 
+/// Writes events and both FTS indexes: the one place that knows the event table's columns, shared by
+/// imports and collections.
+pub(crate) struct EventWriter<'t> {
+    event: rusqlite::CachedStatement<'t>,
+    words: rusqlite::CachedStatement<'t>,
+    idents: rusqlite::CachedStatement<'t>,
+}
+
+impl<'t> EventWriter<'t> {
+    pub(crate) fn new(tx: &'t rusqlite::Connection) -> Result<Self> {
+        Ok(Self {
+            event: tx.prepare_cached(
+                "INSERT INTO event (id, raw_id, record_key, time_ms, source, workload, record_type, operation, action, \
+                 actor, mailbox, client_ip, client_port, client_app, user_agent, app_id, session_id, result, subject, \
+                 folders, message_ids, item_count, object, details, parameters) \
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, \
+                 ?23, ?24, ?25)",
+            )?,
+            words: tx.prepare_cached(
+                "INSERT INTO event_fts (rowid, operation, actor, mailbox, user_agent, subject, folders, object, \
+                 parameters) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+            )?,
+            idents: tx.prepare_cached(
+                "INSERT INTO ident_fts (rowid, message_ids, client_ip, session_id, app_id) VALUES (?1, ?2, ?3, ?4, ?5)",
+            )?,
+        })
+    }
+
+    /// Stores one event under its time-key `id`, linked to the raw record `raw_id`.
+    pub(crate) fn write(&mut self, id: i64, raw_id: i64, ev: &NormalizedEvent) -> Result<()> {
+        let row = EventRow::of(ev)?;
+        let (folders, msgids) = (row.folders.as_deref(), row.message_ids.as_deref());
+        self.event.execute(params![
+            id,
+            raw_id,
+            ev.record_key,
+            ev.time_ms,
+            ev.source,
+            ev.workload,
+            ev.record_type,
+            ev.operation,
+            ev.action,
+            ev.actor,
+            ev.mailbox,
+            ev.client_ip,
+            ev.client_port,
+            ev.client_app,
+            ev.user_agent,
+            ev.app_id,
+            ev.session_id,
+            ev.result,
+            ev.subject,
+            folders,
+            msgids,
+            ev.item_count,
+            ev.object,
+            row.details,
+            row.parameters
+        ])?;
+        self.words.execute(params![
+            id,
+            ev.operation,
+            ev.actor,
+            ev.mailbox,
+            ev.user_agent,
+            ev.subject,
+            folders,
+            ev.object,
+            row.parameters
+        ])?;
+        if msgids.is_some() || ev.client_ip.is_some() || ev.session_id.is_some() || ev.app_id.is_some() {
+            self.idents.execute(params![id, msgids, ev.client_ip, ev.session_id, ev.app_id])?;
+        }
+        Ok(())
+    }
+}
+
 /// What the writer needs to know about the acquisition it writes.
 struct Batches<'a, 'f> {
     acquisition_id: i64,
@@ -788,65 +865,9 @@ impl CaseWriter {
             }
             new_events.sort_unstable_by_key(|(id, _, _)| *id);
             {
-                let mut ins_event = tx.prepare_cached(
-                    "INSERT INTO event (id, raw_id, record_key, time_ms, source, workload, record_type, operation, action, \
-                     actor, mailbox, client_ip, client_port, client_app, user_agent, app_id, session_id, result, subject, \
-                     folders, message_ids, item_count, object, details, parameters) \
-                     VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19, ?20, ?21, ?22, \
-                     ?23, ?24, ?25)",
-                )?;
-                let mut ins_fts = tx.prepare_cached(
-                    "INSERT INTO event_fts (rowid, operation, actor, mailbox, user_agent, subject, folders, object, \
-                     parameters) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
-                )?;
-                let mut ins_ident = tx.prepare_cached(
-                    "INSERT INTO ident_fts (rowid, message_ids, client_ip, session_id, app_id) VALUES (?1, ?2, ?3, ?4, ?5)",
-                )?;
+                let mut events = EventWriter::new(&tx)?;
                 for (id, raw_id, ev) in &new_events {
-                    let row = EventRow::of(ev)?;
-                    let (folders, msgids, details, parameters) =
-                        (row.folders.as_deref(), row.message_ids.as_deref(), row.details.as_str(), row.parameters);
-                    ins_event.execute(params![
-                        id,
-                        raw_id,
-                        ev.record_key,
-                        ev.time_ms,
-                        ev.source,
-                        ev.workload,
-                        ev.record_type,
-                        ev.operation,
-                        ev.action,
-                        ev.actor,
-                        ev.mailbox,
-                        ev.client_ip,
-                        ev.client_port,
-                        ev.client_app,
-                        ev.user_agent,
-                        ev.app_id,
-                        ev.session_id,
-                        ev.result,
-                        ev.subject,
-                        folders,
-                        msgids,
-                        ev.item_count,
-                        ev.object,
-                        details,
-                        parameters
-                    ])?;
-                    ins_fts.execute(params![
-                        id,
-                        ev.operation,
-                        ev.actor,
-                        ev.mailbox,
-                        ev.user_agent,
-                        ev.subject,
-                        folders,
-                        ev.object,
-                        parameters
-                    ])?;
-                    if msgids.is_some() || ev.client_ip.is_some() || ev.session_id.is_some() || ev.app_id.is_some() {
-                        ins_ident.execute(params![id, msgids, ev.client_ip, ev.session_id, ev.app_id])?;
-                    }
+                    events.write(*id, *raw_id, ev)?;
                 }
                 let mut ins_raw = tx.prepare_cached(
                     "INSERT INTO raw_record (id, acquisition_id, file_id, line, byte_offset, received_ms, sha256, size, \

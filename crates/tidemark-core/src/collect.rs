@@ -21,9 +21,8 @@ use tidemark_formats::{FormatRegistry, HEAD_BYTES};
 
 use crate::case::{CaseReader, CaseWriter, TOOL_VERSION};
 use crate::error::{Error, Result};
-use crate::import::{key128, EventWriter};
+use crate::import::{key128, EventWriter, TimeKeys};
 use crate::raw::{self, Encoder};
-use crate::time::{key_base, key_lower, key_upper, SEQ_MAX};
 
 /// A window to plan: one source, one scope (content type, mailbox, or empty), one time range.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -170,7 +169,7 @@ pub struct CollectionWriter {
     run: CollectionRunInfo,
     acquisition_id: i64,
     known: HashMap<u128, i64>,
-    next_seq: HashMap<i64, i64>,
+    keys: TimeKeys,
     plain: Encoder,
     dicts: HashMap<String, (i64, Vec<u8>)>,
     page_encoder: Encoder,
@@ -292,7 +291,7 @@ impl CollectionWriter {
             run,
             acquisition_id,
             known,
-            next_seq: HashMap::new(),
+            keys: TimeKeys::new(true),
             plain: Encoder::new(None).map_err(enc)?,
             dicts: HashMap::new(),
             page_encoder: Encoder::new(None).map_err(enc)?,
@@ -571,7 +570,6 @@ impl CollectionWriter {
                  size, codec, dict_id, data, event_id, error) \
                  VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15)",
             )?;
-            let mut max_id = tx.prepare_cached("SELECT max(id) FROM event WHERE id BETWEEN ?1 AND ?2")?;
             for (raw_id, (u, ev)) in (first_raw..).zip(&units) {
                 let mut event_id = None;
                 match ev {
@@ -585,22 +583,7 @@ impl CollectionWriter {
                             out.duplicates += 1;
                             event_id = Some(id);
                         } else {
-                            let ms = crate::time::clamp_ms(ev.time_ms);
-                            let seq = match self.next_seq.get(&ms) {
-                                Some(&s) => s,
-                                None => {
-                                    let m: Option<i64> = max_id
-                                        .query_row([key_lower(ms), key_upper(ms)], |r| r.get(0))
-                                        .optional()?
-                                        .flatten();
-                                    m.map_or(0, |m| m - key_base(ms) + 1)
-                                }
-                            };
-                            if seq > SEQ_MAX {
-                                return Err(Error::internal(format!("more than {SEQ_MAX} events in one millisecond")));
-                            }
-                            self.next_seq.insert(ms, seq + 1);
-                            let id = key_base(ms) | seq;
+                            let id = self.keys.assign(&tx, ev.time_ms)?;
                             self.known.insert(k, id);
                             out.new_events += 1;
                             event_id = Some(id);
@@ -669,6 +652,7 @@ impl CollectionWriter {
             params![self.acquisition_id, out.records, out.new_events, out.duplicates, out.errors],
         )?;
         tx.commit()?;
+        self.keys.prune();
         Ok(out)
     }
 

@@ -443,6 +443,58 @@ impl<'t> EventWriter<'t> {
     }
 }
 
+/// Assigns time-key event ids: `key_base(ms) | sequence`, the sequence counting the events of that
+/// millisecond in the case. Only a recent window of milliseconds is remembered (records arrive close to
+/// time order), so memory stays flat however long the input is; a millisecond the window forgot, or
+/// one the case already had events in, asks the case for its highest id.
+#[derive(Debug)]
+pub(crate) struct TimeKeys {
+    next_seq: HashMap<i64, i64>,
+    case_had_events: bool,
+    forgotten_below: i64,
+    latest_ms: i64,
+}
+
+impl TimeKeys {
+    /// `case_had_events`: whether the case held events before this writer started.
+    pub(crate) fn new(case_had_events: bool) -> Self {
+        Self { next_seq: HashMap::new(), case_had_events, forgotten_below: i64::MIN, latest_ms: i64::MIN }
+    }
+
+    /// The id for a new event at `time_ms`, inside the transaction that will store it.
+    pub(crate) fn assign(&mut self, tx: &rusqlite::Connection, time_ms: i64) -> Result<i64> {
+        let ms = crate::time::clamp_ms(time_ms);
+        let seq = match self.next_seq.get(&ms) {
+            Some(&s) => s,
+            None if self.case_had_events || ms < self.forgotten_below => {
+                let max: Option<i64> = tx
+                    .prepare_cached("SELECT max(id) FROM event WHERE id BETWEEN ?1 AND ?2")?
+                    .query_row([key_lower(ms), key_upper(ms)], |r| r.get(0))
+                    .optional()?
+                    .flatten();
+                max.map_or(0, |m| m - key_base(ms) + 1)
+            }
+            None => 0,
+        };
+        if seq > SEQ_MAX {
+            return Err(Error::internal(format!("more than {SEQ_MAX} events in one millisecond")));
+        }
+        self.next_seq.insert(ms, seq + 1);
+        self.latest_ms = self.latest_ms.max(ms);
+        Ok(key_base(ms) | seq)
+    }
+
+    /// Forgets milliseconds well behind the latest one once the map is large. Call between
+    /// transactions.
+    pub(crate) fn prune(&mut self) {
+        if self.next_seq.len() > SEQ_WINDOW_ENTRIES {
+            self.forgotten_below = self.forgotten_below.max(self.latest_ms.saturating_sub(SEQ_WINDOW_MS));
+            let below = self.forgotten_below;
+            self.next_seq.retain(|&ms, _| ms >= below);
+        }
+    }
+}
+
 /// What the writer needs to know about the acquisition it writes.
 struct Batches<'a, 'f> {
     acquisition_id: i64,
@@ -748,13 +800,7 @@ impl CaseWriter {
                 known.insert(key128(&k), r.get(1)?);
             }
         }
-        let case_had_events = !known.is_empty();
-        // Next sequence number per millisecond. Only a recent window is kept (records arrive close to
-        // time order), so memory stays flat however long the input is; older milliseconds are looked
-        // up in the case when they come again.
-        let mut next_seq: HashMap<i64, i64> = HashMap::new();
-        let mut forgotten_below = i64::MIN;
-        let mut latest_ms = i64::MIN;
+        let mut keys = TimeKeys::new(!known.is_empty());
         let mut dict_ids: HashMap<usize, i64> = HashMap::new();
         let mut next_raw: i64 =
             self.conn.query_row("SELECT coalesce(max(id), 0) + 1 FROM raw_record", [], |r| r.get(0))?;
@@ -834,26 +880,7 @@ impl CaseWriter {
                             fc.duplicates += 1;
                             raw_event.push(Some(id));
                         } else {
-                            let ms = crate::time::clamp_ms(ev.time_ms);
-                            let seq = match next_seq.get(&ms) {
-                                Some(&s) => s,
-                                // Milliseconds the map forgot (or the case had before) ask the case.
-                                None if case_had_events || ms < forgotten_below => {
-                                    let max: Option<i64> = tx
-                                        .prepare_cached("SELECT max(id) FROM event WHERE id BETWEEN ?1 AND ?2")?
-                                        .query_row([key_lower(ms), key_upper(ms)], |r| r.get(0))
-                                        .optional()?
-                                        .flatten();
-                                    max.map_or(0, |m| m - key_base(ms) + 1)
-                                }
-                                None => 0,
-                            };
-                            if seq > SEQ_MAX {
-                                return Err(Error::internal(format!("more than {SEQ_MAX} events in one millisecond")));
-                            }
-                            next_seq.insert(ms, seq + 1);
-                            latest_ms = latest_ms.max(ms);
-                            let id = key_base(ms) | seq;
+                            let id = keys.assign(&tx, ev.time_ms)?;
                             known.insert(k, id);
                             counts.new_events += 1;
                             fc.new_events += 1;
@@ -900,10 +927,7 @@ impl CaseWriter {
                 params![acquisition_id, counts.read, counts.new_events, counts.duplicates, counts.malformed],
             )?;
             tx.commit()?;
-            if next_seq.len() > SEQ_WINDOW_ENTRIES {
-                forgotten_below = forgotten_below.max(latest_ms.saturating_sub(SEQ_WINDOW_MS));
-                next_seq.retain(|&ms, _| ms >= forgotten_below);
-            }
+            keys.prune();
             counts.writer_busy_us += busy_since.elapsed().as_micros() as u64;
             prog.records = counts.read as u64;
             prog.bytes_done = bytes.load(Ordering::Relaxed);

@@ -17,7 +17,7 @@ use rusqlite::{params, params_from_iter, Connection, OptionalExtension};
 use crate::case::{append_log, CaseReader, CaseWriter};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{Bookmark, EventAnnotations, Note, SavedSearch, Tag, TagChange};
-use crate::query::Query;
+use crate::query::{rename_tag_in_query, Query};
 use crate::search::{fts_error, plan, row_to_event_from, COLS};
 use crate::time::{iso_ms, key_ms, MAX_MS, MIN_MS};
 
@@ -189,6 +189,15 @@ fn saved_search_name_taken(conn: &Connection, name: &str, except: i64) -> Result
         .optional()?)
 }
 
+/// `name` as typed after `tag:` (quoted when it has spaces or ends like a prefix search).
+fn tag_query_text(name: &str) -> String {
+    if name.contains(char::is_whitespace) || name.ends_with('*') {
+        format!("\"{name}\"")
+    } else {
+        name.to_owned()
+    }
+}
+
 fn tag_exists_error(name: &str) -> Error {
     Error::new(
         ErrorCode::TagExists,
@@ -232,7 +241,9 @@ impl CaseWriter {
         })
     }
 
-    /// Renames a tag; `tag:` queries then use the new name.
+    /// Renames a tag; `tag:` queries then use the new name, and saved searches that name the old one
+    /// (`tag:old`, `tag:"old name"`, `-tag:old`, any case) are rewritten in the same transaction. The
+    /// case-log entry lists each rewritten search with its old and new query.
     pub fn rename_tag(&mut self, id: i64, name: &str) -> Result<Tag> {
         let name = check_tag_name(name)?.to_owned();
         self.annotate(|tx, _| {
@@ -242,8 +253,36 @@ impl CaseWriter {
             }
             tx.execute("UPDATE tag SET name = ?1 WHERE id = ?2", params![name, id])?;
             let tag = load_tag(tx, id)?;
-            let details = serde_json::json!({ "tag_id": id, "old_name": old.name, "name": tag.name });
-            Ok((tag, "tag.renamed", format!("Tag \"{}\" renamed to \"{name}\"", old.name), details))
+            let mut rewritten = Vec::new();
+            {
+                let mut st = tx.prepare_cached("SELECT id, name, query, created_ms FROM saved_search ORDER BY id")?;
+                let saved = st.query_map([], row_to_saved_search)?.collect::<rusqlite::Result<Vec<_>>>()?;
+                let mut update = tx.prepare_cached("UPDATE saved_search SET query = ?1 WHERE id = ?2")?;
+                for s in saved {
+                    if let Some(query) = rename_tag_in_query(&s.query, &old.name, &name) {
+                        update.execute(params![query, s.id])?;
+                        rewritten.push((s, query));
+                    }
+                }
+            }
+            let mut summary = format!("Tag \"{}\" renamed to \"{name}\"", old.name);
+            if !rewritten.is_empty() {
+                let names: Vec<String> = rewritten.iter().map(|(s, _)| format!("\"{}\"", s.name)).collect();
+                summary.push_str(&format!(
+                    "; saved {} {} now {} tag:{}",
+                    if names.len() == 1 { "search" } else { "searches" },
+                    names.join(", "),
+                    if names.len() == 1 { "searches for" } else { "search for" },
+                    tag_query_text(&name),
+                ));
+            }
+            let searches: Vec<serde_json::Value> = rewritten
+                .iter()
+                .map(|(s, q)| serde_json::json!({ "saved_search_id": s.id, "name": s.name, "old_query": s.query, "query": q }))
+                .collect();
+            let details =
+                serde_json::json!({ "tag_id": id, "old_name": old.name, "name": tag.name, "saved_searches": searches });
+            Ok((tag, "tag.renamed", summary, details))
         })
     }
 

@@ -425,6 +425,79 @@ impl Query {
     }
 }
 
+/// A query text with every `tag:OLD` (also quoted, excluded or inside `OR`) naming `new` instead, the
+/// rest of the text kept byte for byte. Names are compared as `tag:` searches compare them (trimmed,
+/// ignoring ASCII case, as SQLite's NOCASE does). Prefix searches (`tag:ph*`) are patterns, not names,
+/// and stay as typed. `None` when the text names no such tag (or is not a query Tidemark understands).
+pub fn rename_tag_in_query(text: &str, old: &str, new: &str) -> Option<String> {
+    let before = Query::parse(text).ok()?;
+    let old = old.trim();
+    let new = new.trim();
+    let is_old = |t: &Term| t.field == Some(Field::Tag) && !t.prefix && t.value.trim().eq_ignore_ascii_case(old);
+    // The same reading as `Query::parse`, keeping where each tag value sits in the text.
+    let mut spans: Vec<(usize, usize, bool)> = Vec::new(); // (start, end, quoted)
+    let at = |rest: &str| text.len() - rest.len();
+    let mut rest = text.trim_start();
+    while !rest.is_empty() {
+        if let Some(r) = rest.strip_prefix('-') {
+            if r.starts_with(|c: char| !c.is_whitespace()) {
+                rest = r;
+            }
+        }
+        let word_end = rest.find(|c: char| c.is_whitespace() || c == '"').unwrap_or(rest.len());
+        let word = &rest[..word_end];
+        let mut field = None;
+        if let Some((name, _)) = word.split_once(':') {
+            if !name.is_empty() && name.chars().all(|c| c.is_ascii_alphabetic()) {
+                let value_start = &rest[name.len() + 1..];
+                if value_start.starts_with("//") {
+                    // a URL: free text
+                } else if name.eq_ignore_ascii_case("after") || name.eq_ignore_ascii_case("before") {
+                    rest = read_value(value_start).ok()?.2.trim_start();
+                    continue;
+                } else {
+                    field = Some(Field::parse(name)?);
+                    rest = value_start;
+                }
+            }
+        }
+        let start = at(rest);
+        let (value, quoted, r) = read_value(rest).ok()?;
+        rest = r.trim_start();
+        let prefix = !quoted && value.len() > 1 && value.ends_with('*');
+        if field == Some(Field::Tag) && !prefix && value.trim().eq_ignore_ascii_case(old) {
+            let inner = if quoted { start + 1 } else { start };
+            spans.push((inner, inner + value.len(), quoted));
+        }
+    }
+    if spans.is_empty() {
+        return None;
+    }
+    let bare_ok = !new.contains(char::is_whitespace) && !(new.len() > 1 && new.ends_with('*'));
+    let mut out = String::with_capacity(text.len() + spans.len() * new.len());
+    let mut last = 0;
+    for (start, end, quoted) in spans {
+        out.push_str(&text[last..start]);
+        if quoted || bare_ok {
+            out.push_str(new);
+        } else {
+            out.push('"');
+            out.push_str(new);
+            out.push('"');
+        }
+        last = end;
+    }
+    out.push_str(&text[last..]);
+    // The new text must read as the old query with only the tag's name changed.
+    let mut want = before;
+    for t in want.clauses.iter_mut().flat_map(|c| c.any_of.iter_mut()) {
+        if is_old(t) {
+            t.value = new.to_owned();
+        }
+    }
+    (Query::parse(&out).ok()? == want).then_some(out)
+}
+
 /// The SQL condition for a field the full-text indexes do not hold, with its bound values.
 fn sql_term(t: &Term) -> (String, Vec<String>) {
     let v = t.value.trim();
@@ -582,6 +655,27 @@ mod tests {
         let c = parse("-invoice").compile();
         assert_eq!(c.fts, None);
         assert_eq!(c.conds, vec!["e.id NOT IN (SELECT rowid FROM event_fts WHERE event_fts MATCH ?)"]);
+    }
+
+    #[test]
+    fn renaming_a_tag_rewrites_only_that_tag_in_a_query() {
+        let r = |text: &str, old: &str, new: &str| rename_tag_in_query(text, old, new);
+        assert_eq!(r("tag:old", "old", "new").as_deref(), Some("tag:new"));
+        assert_eq!(r("  TAG:Old  invoice", "old", "new").as_deref(), Some("  TAG:new  invoice"));
+        assert_eq!(r(r#"tag:"old name" -tag:OLD"#, "Old Name", "x").as_deref(), Some(r#"tag:"x" -tag:OLD"#));
+        assert_eq!(r("-tag:old OR", "old", "new"), None, "not a query");
+        assert_eq!(
+            r("a OR tag:old -tag:old", "old", "two words").as_deref(),
+            Some(r#"a OR tag:"two words" -tag:"two words""#)
+        );
+        assert_eq!(r("tag:old", "old", "new*").as_deref(), Some(r#"tag:"new*""#));
+        // Not the tag: other fields, prefixes, free text, other tags, dates and URLs.
+        for text in ["old", "subject:old", "tag:old*", "tag:olden", "\"tag:old\"", "after:2025-01-01 x://tag:old"] {
+            assert_eq!(r(text, "old", "new"), None, "{text}");
+        }
+        // Non-ASCII letters are compared exactly, as SQLite's NOCASE does.
+        assert_eq!(r("tag:ÉTÉ", "été", "x"), None);
+        assert_eq!(r("tag:été", "été", "x").as_deref(), Some("tag:x"));
     }
 
     #[test]

@@ -246,6 +246,25 @@ fn exit_code(code: ErrorCode) -> u8 {
         | ErrorCode::SavedSearchExists
         | ErrorCode::SavedSearchNotFound
         | ErrorCode::AnnotationInvalid => 7,
+        ErrorCode::CollectProfileInvalid => 2,
+        ErrorCode::CollectCase => 3,
+        ErrorCode::CollectKeychainUnavailable
+        | ErrorCode::CollectSignInFailed
+        | ErrorCode::CollectSignInCancelled
+        | ErrorCode::CollectSignInTimeout
+        | ErrorCode::CollectPermissionMissing
+        | ErrorCode::CollectAuditingOff
+        | ErrorCode::CollectOutsideRetention
+        | ErrorCode::CollectThrottled
+        | ErrorCode::CollectServerUnavailable
+        | ErrorCode::CollectNetwork
+        | ErrorCode::CollectBadResponse
+        | ErrorCode::CollectRefused
+        | ErrorCode::CollectActivitiesDisabled
+        | ErrorCode::CollectQueryFailed
+        | ErrorCode::CollectNothingToResume
+        | ErrorCode::CollectBusy => 8,
+        ErrorCode::CollectCancelled => 9,
         ErrorCode::Internal => 10,
     }
 }

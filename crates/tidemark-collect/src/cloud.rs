@@ -2,9 +2,10 @@
 //! profile may override (the simulated tenant serves every service under one loopback listener).
 
 use serde::{Deserialize, Serialize};
+use ts_rs::TS;
 
 /// Which Microsoft cloud the tenant lives in. Tokens are not interchangeable across clouds.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, Default, TS)]
 #[serde(rename_all = "kebab-case")]
 pub enum Cloud {
     /// Commercial ("Global").
@@ -95,7 +96,7 @@ impl Cloud {
 /// Base URLs of each service. By default `https://{host}` from the cloud's table; a profile may
 /// override each one (the simulated tenant: `http://127.0.0.1:PORT/login`, `…/manage`, …). Token
 /// audiences always come from the cloud, never from these URLs.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, Default, TS)]
 #[serde(default)]
 pub struct Endpoints {
     /// Identity platform base (`{login}/{tenant}/oauth2/v2.0/token`).

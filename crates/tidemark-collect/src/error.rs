@@ -117,5 +117,40 @@ impl From<tidemark_core::Error> for CollectError {
     }
 }
 
+impl Code {
+    /// The engine's code for the same failure, so the app hands the UI one list of codes.
+    pub fn engine_code(self) -> tidemark_core::ErrorCode {
+        use tidemark_core::ErrorCode as E;
+        match self {
+            Code::KeychainUnavailable => E::CollectKeychainUnavailable,
+            Code::ProfileInvalid => E::CollectProfileInvalid,
+            Code::SignInFailed => E::CollectSignInFailed,
+            Code::SignInCancelled => E::CollectSignInCancelled,
+            Code::SignInTimeout => E::CollectSignInTimeout,
+            Code::PermissionMissing => E::CollectPermissionMissing,
+            Code::AuditingOff => E::CollectAuditingOff,
+            Code::OutsideRetention => E::CollectOutsideRetention,
+            Code::Throttled => E::CollectThrottled,
+            Code::ServerUnavailable => E::CollectServerUnavailable,
+            Code::Network => E::CollectNetwork,
+            Code::BadResponse => E::CollectBadResponse,
+            Code::Refused => E::CollectRefused,
+            Code::ActivitiesDisabled => E::CollectActivitiesDisabled,
+            Code::QueryFailed => E::CollectQueryFailed,
+            Code::Cancelled => E::CollectCancelled,
+            Code::Case => E::CollectCase,
+            Code::NothingToResume => E::CollectNothingToResume,
+        }
+    }
+}
+
+impl From<&CollectError> for tidemark_core::Error {
+    fn from(e: &CollectError) -> Self {
+        let mut out = tidemark_core::Error::new(e.code.engine_code(), e.message.clone());
+        out.detail = e.detail.clone();
+        out
+    }
+}
+
 /// Result of collection operations.
 pub type Result<T> = std::result::Result<T, CollectError>;

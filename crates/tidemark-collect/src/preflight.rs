@@ -3,13 +3,14 @@
 //! plain-language fixes, so the investigator knows what to ask the tenant's admin for.
 
 use serde::Serialize;
+use ts_rs::TS;
 
 use crate::error::Code;
 use crate::http::{Api, Req};
 use crate::profile::Source;
 
 /// One line of the checklist.
-#[derive(Debug, Clone, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, PartialEq, Eq, TS)]
 pub struct Check {
     /// Source.
     pub source: String,

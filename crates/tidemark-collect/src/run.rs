@@ -12,6 +12,7 @@ use serde::Serialize;
 use serde_json::{json, Value};
 use tidemark_core::collect::{CollectionWriter, LedgerWindow, PageIn, PlannedWindow, WindowUpdate};
 use tidemark_core::{CaseWriter, Clock};
+use ts_rs::TS;
 
 use crate::error::{Code, CollectError, Result};
 use crate::http::{Api, Fetched, Req};
@@ -62,8 +63,9 @@ impl RunOptions {
     }
 }
 
-/// What the run did, for progress lines.
-#[derive(Debug, Clone, Default, Serialize)]
+/// What the run did, for progress lines and the app's collection screen (`collect-progress`).
+#[derive(Debug, Clone, Default, Serialize, TS)]
+#[ts(rename = "CollectProgress")]
 pub struct Progress {
     /// Source of the current window.
     pub source: String,
@@ -74,35 +76,62 @@ pub struct Progress {
     /// Windows planned.
     pub windows_total: usize,
     /// Pages written by this process.
+    #[ts(type = "number")]
     pub pages: u64,
     /// Records received by this process.
+    #[ts(type = "number")]
     pub records: i64,
     /// New events stored by this process.
+    #[ts(type = "number")]
     pub new_events: i64,
     /// Records per second so far.
     pub records_per_s: f64,
+    /// The current window's ledger id.
+    #[ts(type = "number")]
+    pub window_id: i64,
+    /// The current window's start (ISO 8601 UTC).
+    pub window_start: String,
+    /// The current window's end (ISO 8601 UTC).
+    pub window_end: String,
+    /// Records received in the current window so far (across runs).
+    #[ts(type = "number")]
+    pub window_records: i64,
+    /// What the server said the current window holds, where the API says it.
+    #[ts(type = "number | null")]
+    pub window_server_count: Option<i64>,
+    /// Seconds left, from the share of windows (and of the current window) done so far.
+    pub eta_s: Option<f64>,
 }
 
 /// The outcome of a run.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, TS)]
 pub struct RunReport {
     /// Run id in the case.
+    #[ts(type = "number")]
     pub run_id: i64,
     /// Acquisition of this process.
+    #[ts(type = "number")]
     pub acquisition_id: i64,
     /// Records received.
+    #[ts(type = "number")]
     pub records: i64,
     /// New events.
+    #[ts(type = "number")]
     pub new_events: i64,
     /// Duplicates.
+    #[ts(type = "number")]
     pub duplicates: i64,
     /// Unreadable records (kept raw).
+    #[ts(type = "number")]
     pub errors: i64,
     /// Pages written.
+    #[ts(type = "number")]
     pub pages: u64,
     /// Wall time.
+    #[ts(type = "number")]
     pub elapsed_ms: u64,
     /// Time spent waiting for the server.
+    #[ts(type = "number")]
     pub server_ms: u64,
     /// Whether the run stopped early (cancel or page limit); `resume` continues it.
     pub stopped_early: bool,
@@ -111,8 +140,11 @@ pub struct RunReport {
 }
 
 /// One line of the coverage map.
-#[derive(Debug, Clone, Serialize, PartialEq)]
+#[derive(Debug, Clone, Serialize, PartialEq, TS)]
 pub struct Coverage {
+    /// The window's ledger id.
+    #[ts(type = "number")]
+    pub window_id: i64,
     /// Source.
     pub source: String,
     /// Scope.
@@ -124,16 +156,22 @@ pub struct Coverage {
     /// Ledger status.
     pub status: String,
     /// What the server said it holds.
+    #[ts(type = "number | null")]
     pub server_count: Option<i64>,
     /// Received.
+    #[ts(type = "number")]
     pub records: i64,
     /// Stored new.
+    #[ts(type = "number")]
     pub new_events: i64,
     /// Already in the case.
+    #[ts(type = "number")]
     pub duplicates: i64,
     /// Unreadable.
+    #[ts(type = "number")]
     pub errors: i64,
     /// Faults met.
+    #[ts(type = "{ [key in string]?: number }")]
     pub faults: BTreeMap<String, i64>,
     /// Blind spots: what this window cannot vouch for.
     pub blind_spots: Vec<String>,
@@ -186,6 +224,7 @@ pub fn coverage(ledger: &[LedgerWindow]) -> Vec<Coverage> {
                 ));
             }
             Coverage {
+                window_id: w.id,
                 source: w.source.clone(),
                 scope: w.scope.clone(),
                 start: iso(w.start_ms),
@@ -369,6 +408,13 @@ impl Runner {
                 };
                 let t = w.totals();
                 let secs = self.started.elapsed().as_secs_f64().max(1e-3);
+                let now_window = w.ledger()?.into_iter().find(|l| l.id == win.id).unwrap_or_else(|| current.clone());
+                let within = match now_window.server_count {
+                    Some(n) if n > 0 => (now_window.records as f64 / n as f64).min(1.0),
+                    _ => 0.0,
+                };
+                let share = if total == 0 { 1.0 } else { (done as f64 + within) / total as f64 };
+                let eta_s = (share > 0.0 && self.pages >= 2).then(|| secs * (1.0 - share) / share);
                 progress(&Progress {
                     source: current.source.clone(),
                     scope: current.scope.clone(),
@@ -378,6 +424,12 @@ impl Runner {
                     records: t.records,
                     new_events: t.new_events,
                     records_per_s: t.records as f64 / secs,
+                    window_id: win.id,
+                    window_start: iso(win.start_ms),
+                    window_end: iso(win.end_ms),
+                    window_records: now_window.records,
+                    window_server_count: now_window.server_count,
+                    eta_s,
                 });
                 match step {
                     Ok(Step::More) => {}

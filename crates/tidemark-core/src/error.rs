@@ -69,6 +69,63 @@ pub enum ErrorCode {
     /// A tag name, colour, note text or time range is not acceptable.
     #[serde(rename = "annotation.invalid")]
     AnnotationInvalid,
+    /// The OS keychain is locked, absent or refused the request.
+    #[serde(rename = "collect.keychain_unavailable")]
+    CollectKeychainUnavailable,
+    /// A connection profile is missing, invalid or names something unknown.
+    #[serde(rename = "collect.profile_invalid")]
+    CollectProfileInvalid,
+    /// Sign-in failed (wrong secret, certificate not registered, consent missing…).
+    #[serde(rename = "collect.sign_in_failed")]
+    CollectSignInFailed,
+    /// The investigator declined or cancelled the sign-in.
+    #[serde(rename = "collect.sign_in_cancelled")]
+    CollectSignInCancelled,
+    /// The sign-in took too long.
+    #[serde(rename = "collect.sign_in_timeout")]
+    CollectSignInTimeout,
+    /// The app registration lacks a permission the API needs.
+    #[serde(rename = "collect.permission_missing")]
+    CollectPermissionMissing,
+    /// Unified audit logging is off in the tenant.
+    #[serde(rename = "collect.auditing_off")]
+    CollectAuditingOff,
+    /// Asked for data older than the source keeps.
+    #[serde(rename = "collect.outside_retention")]
+    CollectOutsideRetention,
+    /// The server kept throttling beyond the retry budget.
+    #[serde(rename = "collect.throttled")]
+    CollectThrottled,
+    /// The server kept failing beyond the retry budget.
+    #[serde(rename = "collect.server_unavailable")]
+    CollectServerUnavailable,
+    /// The network could not be reached.
+    #[serde(rename = "collect.network")]
+    CollectNetwork,
+    /// The server answered with something Tidemark cannot read.
+    #[serde(rename = "collect.bad_response")]
+    CollectBadResponse,
+    /// The server refused the request.
+    #[serde(rename = "collect.refused")]
+    CollectRefused,
+    /// Microsoft disabled the legacy Activities API in July 2018.
+    #[serde(rename = "collect.activities_disabled")]
+    CollectActivitiesDisabled,
+    /// A Graph audit query kept failing.
+    #[serde(rename = "collect.query_failed")]
+    CollectQueryFailed,
+    /// The investigator stopped the collection; resume continues it.
+    #[serde(rename = "collect.cancelled")]
+    CollectCancelled,
+    /// Writing the collected records to the case failed.
+    #[serde(rename = "collect.case")]
+    CollectCase,
+    /// The case has no unfinished collection.
+    #[serde(rename = "collect.nothing_to_resume")]
+    CollectNothingToResume,
+    /// A collection or sign-in is already running in this app.
+    #[serde(rename = "collect.busy")]
+    CollectBusy,
     /// An operating-system I/O error.
     #[serde(rename = "io")]
     Io,
@@ -101,6 +158,25 @@ impl ErrorCode {
             Self::SavedSearchExists => "saved_search.exists",
             Self::SavedSearchNotFound => "saved_search.not_found",
             Self::AnnotationInvalid => "annotation.invalid",
+            Self::CollectKeychainUnavailable => "collect.keychain_unavailable",
+            Self::CollectProfileInvalid => "collect.profile_invalid",
+            Self::CollectSignInFailed => "collect.sign_in_failed",
+            Self::CollectSignInCancelled => "collect.sign_in_cancelled",
+            Self::CollectSignInTimeout => "collect.sign_in_timeout",
+            Self::CollectPermissionMissing => "collect.permission_missing",
+            Self::CollectAuditingOff => "collect.auditing_off",
+            Self::CollectOutsideRetention => "collect.outside_retention",
+            Self::CollectThrottled => "collect.throttled",
+            Self::CollectServerUnavailable => "collect.server_unavailable",
+            Self::CollectNetwork => "collect.network",
+            Self::CollectBadResponse => "collect.bad_response",
+            Self::CollectRefused => "collect.refused",
+            Self::CollectActivitiesDisabled => "collect.activities_disabled",
+            Self::CollectQueryFailed => "collect.query_failed",
+            Self::CollectCancelled => "collect.cancelled",
+            Self::CollectCase => "collect.case",
+            Self::CollectNothingToResume => "collect.nothing_to_resume",
+            Self::CollectBusy => "collect.busy",
             Self::Io => "io",
             Self::Internal => "internal",
         }

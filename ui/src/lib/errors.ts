@@ -43,6 +43,44 @@ export function errorAdvice(code: ErrorCode): string {
       return "The saved search was removed meanwhile. Refresh the list and try again.";
     case "annotation.invalid":
       return "Change what you typed (name, colour or note) and try again.";
+    case "collect.keychain_unavailable":
+      return "Unlock this computer's keychain (on Linux: log in to the desktop so GNOME Keyring or KWallet runs), then try again. Tidemark keeps sign-in secrets only there.";
+    case "collect.profile_invalid":
+      return "Open “Connect a tenant…” and correct the connection: tenant, client id, sign-in method and sources.";
+    case "collect.sign_in_failed":
+      return "Check the tenant, the client id and the secret or certificate with the tenant's admin; the details below say what Microsoft answered.";
+    case "collect.sign_in_cancelled":
+      return "Sign in again when you are ready. Nothing was collected.";
+    case "collect.sign_in_timeout":
+      return "Start the sign-in again and finish it in your browser (or on the other device) within a few minutes.";
+    case "collect.permission_missing":
+      return "Ask the tenant's admin to grant the permission named above to the app registration and to give admin consent, then test the connection again.";
+    case "collect.auditing_off":
+      return "Ask the tenant's admin to turn on auditing in Microsoft Purview. Events from before it was on cannot be collected.";
+    case "collect.outside_retention":
+      return "Choose a start date inside what the source keeps, or use another source (Graph audit search reaches back further).";
+    case "collect.throttled":
+      return "Microsoft is limiting requests. Wait a few minutes and press Resume: what was collected stays.";
+    case "collect.server_unavailable":
+      return "Microsoft's service kept failing. Wait a few minutes and press Resume: what was collected stays.";
+    case "collect.network":
+      return "Check the network connection (and any proxy or VPN), then press Resume.";
+    case "collect.bad_response":
+      return "Press Resume to try again. If it persists, the details below help to report it.";
+    case "collect.refused":
+      return "The tenant refused the request; the details below say why. Check the connection's settings with the tenant's admin.";
+    case "collect.activities_disabled":
+      return "Microsoft disabled the Outlook Activities API in July 2018. Collect from the Management Activity API and the Graph audit search instead.";
+    case "collect.query_failed":
+      return "The audit search kept failing for this time window. Press Resume to try it again, or collect a shorter range.";
+    case "collect.cancelled":
+      return "What was collected is kept. Press Resume to continue where it stopped.";
+    case "collect.case":
+      return "Check that the disk is not full and the case file is on a connected drive, then press Resume.";
+    case "collect.nothing_to_resume":
+      return "Every collection in this case finished. Start a new collection instead.";
+    case "collect.busy":
+      return "Wait until the running collection or sign-in finishes, or stop it first.";
     case "io":
       return "Check that the disk is not full and the case file is not on a disconnected drive, then try again.";
     case "internal":

@@ -748,10 +748,10 @@ describe("Tidemark UI in Chromium with mocked IPC", { concurrency: 3 }, () => {
     assert.ok((await log.first().innerText()).includes(`Tag "${XSS_IMG}" created`));
     assert.match(await log.first().innerText(), /2025-12-04 09:31:02 UTC\s+Tag created\s+by investigator/);
 
-    // Collection is not there yet, and says so.
+    // Collect… opens the Collection view (tests/collect.test.mjs follows it from there).
     const collect = page.getByTestId("home-collect");
-    assert.equal(await collect.isDisabled(), true);
-    assert.equal(await collect.locator("xpath=..").getAttribute("title"), "Live collection comes with the connection wizard");
+    assert.equal(await collect.isDisabled(), false);
+    assert.match(await collect.getAttribute("title"), /^Collect audit logs live from Microsoft 365/);
     assert.equal(await page.evaluate(() => document.querySelectorAll("img, [onerror]").length), 0);
     await page.screenshot({ path: screenshotPath("case-home"), fullPage: false });
 

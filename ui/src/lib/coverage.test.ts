@@ -126,7 +126,10 @@ describe("layout", () => {
     // The 30-day column is capped at 4× the median (1 day) and marked.
     expect(l.columns[0]).toMatchObject({ compressed: true, weight: 1 });
     expect(l.columns[1]).toMatchObject({ compressed: false, weight: 0.25 });
-    expect(l.template.split(" minmax").length).toBe(4);
+    expect(l.template).toBe("minmax(3px, 61.538fr) minmax(3px, 15.385fr) minmax(3px, 15.385fr) minmax(3px, 7.692fr)");
+    // Three equal days fill the row (flex factors below 1 in total would not).
+    const days = layoutCoverage([0, 1, 2].map((i) => win("graph", "", T0 + i * D, T0 + (i + 1) * D, "planned")));
+    expect(days.template).toBe("minmax(3px, 33.333fr) minmax(3px, 33.333fr) minmax(3px, 33.333fr)");
     const ex = l.rows[0]!.cells.map((c) => [c.status, c.colStart, c.colEnd]);
     expect(ex).toEqual([
       ["skipped", 1, 2],

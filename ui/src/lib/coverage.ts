@@ -233,7 +233,9 @@ export function layoutCoverage(coverage: Coverage[]): Layout {
       r.cells.sort((a, b) => a.colStart - b.colStart);
       return r;
     });
-  const template = columns.map((c) => `minmax(3px, ${Number(c.weight.toFixed(4))}fr)`).join(" ");
+  // Flex factors summing to less than 1 would leave part of the row empty: scale them to sum to 100.
+  const sum = columns.reduce((a, c) => a + c.weight, 0) || 1;
+  const template = columns.map((c) => `minmax(3px, ${Number(((c.weight / sum) * 100).toFixed(3))}fr)`).join(" ");
   return { columns, template, rows, fromMs: bounds[0] as number, toMs: bounds[bounds.length - 1] as number };
 }
 

@@ -345,6 +345,7 @@ describe("Timeline in Chromium with mocked IPC", { concurrency: 3 }, () => {
     await sheet.waitFor();
     const text = await sheet.innerText();
     for (const k of ["j", "k", "Enter", "Home", "End", "Page Down", "/", "?"]) assert.ok(text.includes(k), `lists ${k}`);
+    for (const k of ["Ctrl+1", "Ctrl+2", "Ctrl+3"]) assert.ok(text.includes(k), `lists ${k}`);
     await page.screenshot({ path: screenshotPath("timeline-shortcuts") });
     await page.keyboard.press("Escape");
     await sheet.waitFor({ state: "detached" });

@@ -1219,8 +1219,19 @@ describe("Facets, pivots, annotations and export", { concurrency: 2 }, () => {
     const dialog = page.getByTestId("export-dialog");
     await dialog.waitFor();
     assert.equal(await page.getByTestId("export-scope-query").isChecked(), true);
-    assert.equal(await page.getByTestId("export-start").innerText(), `Export ${fmt(n)} events…`);
+    assert.equal(await page.getByTestId("export-start").innerText(), `Export ${fmt(n)} events`);
+    // The destination is prefilled beside the case file, named after the case, the scope and the day.
+    const destInput = page.getByTestId("export-path");
+    assert.match(await destInput.inputValue(), /^\/cases\/Contoso BEC \(demo\) – events – \d{4}-\d\d-\d\d\.csv$/);
     await page.getByTestId("export-format-xlsx").check();
+    assert.match(await destInput.inputValue(), /– events – \d{4}-\d\d-\d\d\.xlsx$/, "the default follows the format");
+    // A typed path in a folder that does not exist is refused in words before anything is written.
+    await destInput.fill("/nowhere/alice.xlsx");
+    await page.getByTestId("export-path-problem").waitFor();
+    assert.match(await page.getByTestId("export-path-problem").innerText(), /The folder \/nowhere does not exist\. Create it first/);
+    assert.equal(await page.getByTestId("export-start").isDisabled(), true);
+    await destInput.fill("alice.xlsx");
+    await page.waitForFunction(() => /not a full path/.test(document.querySelector('[data-testid="export-path-problem"]')?.textContent ?? ""));
     await page.getByTestId("export-profile").selectOption("custom");
     await page.getByTestId("export-columns").waitFor();
     await page.locator('[data-testid="export-columns"] input[data-column="folders"]').uncheck();
@@ -1230,11 +1241,16 @@ describe("Facets, pivots, annotations and export", { concurrency: 2 }, () => {
     await page.getByTestId("export-zone-name").fill("Europe/Berlin");
     assert.equal(await page.getByTestId("export-problem").count(), 0);
 
+    // Choose… opens the native save dialog at the typed path; what it returns goes in the field.
     let saveArgs;
     backend.dialogSave = (args) => {
       saveArgs = args;
       return "/exports/alice"; // no extension: the UI adds .xlsx
     };
+    await page.getByTestId("export-choose").click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="export-path"]')?.value === "/exports/alice.xlsx");
+    await page.waitForFunction(() => document.querySelector('[data-testid="export-path-problem"]') === null);
+    assert.equal(saveArgs.options.defaultPath, "alice.xlsx");
     let release;
     backend.exportGate = new Promise((r) => (release = r));
     await page.getByTestId("export-start").click();
@@ -1244,7 +1260,6 @@ describe("Facets, pivots, annotations and export", { concurrency: 2 }, () => {
     assert.match(await page.getByTestId("export-progress").innerText(), new RegExp(`Writing ${fmt(Math.floor(n * 0.6))} of ${fmt(n)} rows`));
     assert.match(await page.getByTestId("export-facts").innerText(), /12,350 rows\/s/);
     assert.deepEqual(saveArgs.options.filters, [{ name: "Excel workbook", extensions: ["xlsx"] }]);
-    assert.match(saveArgs.options.defaultPath, /^Contoso BEC \(demo\) – events – \d{4}-\d\d-\d\d\.xlsx$/);
     const req = backend.ws.exports.at(-1);
     assert.deepEqual(req, {
       scope: { kind: "query", query: q },
@@ -1269,7 +1284,12 @@ describe("Facets, pivots, annotations and export", { concurrency: 2 }, () => {
 
     // Again, bookmarked-free scope disabled; this time cancel while it runs.
     await dialog.getByRole("button", { name: "Export something else" }).click();
+    // A typed name follows the format; a file already there is said before it is replaced.
+    backend.existingFiles = ["/exports/alice.csv"];
     await page.getByTestId("export-format-csv").check();
+    assert.equal(await page.getByTestId("export-path").inputValue(), "/exports/alice.csv");
+    await page.getByTestId("export-path-replaces").waitFor();
+    assert.match(await page.getByTestId("export-path-replaces").innerText(), /already there: exporting replaces it/);
     backend.exportGate = new Promise((r) => (release = r));
     await page.getByTestId("export-start").click();
     await page.getByTestId("export-cancel").click();

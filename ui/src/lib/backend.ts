@@ -177,19 +177,34 @@ const EXPORT_FILTERS: Record<ExportFormat, { name: string; extensions: string[] 
  * Save dialog for an export. Returns null when the user cancels; adds the format's extension if the
  * name has none of its own.
  */
-export async function pickExportPath(suggestedName: string, format: ExportFormat): Promise<string | null> {
+export async function pickExportPath(suggestedName: string, format: ExportFormat, startAt?: string): Promise<string | null> {
   const filter = EXPORT_FILTERS[format];
   const ext = filter.extensions[0] ?? format;
   const base = suggestedName.replace(/[\\/:*?"<>|\u0000-\u001f]+/g, " ").trim() || "export";
   let path: string | null;
   try {
-    path = await save({ title: "Export events to", filters: [filter], defaultPath: `${base}.${ext}` });
+    // `startAt`: a full path to open the dialog at (the destination typed in the export dialog).
+    path = await save({ title: "Export events to", filters: [filter], defaultPath: startAt?.trim() || `${base}.${ext}` });
   } catch (e) {
     throw toErrorBody(e);
   }
   if (path === null || path === "") return null;
   return path.toLowerCase().endsWith(`.${ext}`) ? path : `${path}.${ext}`;
 }
+
+/** A destination typed in the export dialog, checked by the app (written by hand: not a ts-rs type). */
+export interface ExportDestination {
+  /** The full path the export will be written to, with the format's extension. */
+  path: string;
+  /** The folder it goes in. */
+  folder: string;
+  /** A file is already there and would be replaced (with its manifest). */
+  replaces: boolean;
+}
+
+/** Checks a typed export destination; rejects with `export.invalid` saying what is wrong, in words. */
+export const exportDestinationCheck = (path: string, format: ExportFormat): Promise<ExportDestination> =>
+  call("export_destination_check", { path, format });
 
 export const CASE_EXTENSION = "tidemark";
 const CASE_FILTER = { name: "Tidemark case", extensions: [CASE_EXTENSION] };

@@ -3,7 +3,7 @@
 
 import type { Acquisition } from "./bindings";
 import type { CaseLogEntry } from "./backend";
-import { formatDuration, formatIso, plural } from "./format";
+import { formatDuration, formatIsoZoned, plural } from "./format";
 
 export type Tone = "ok" | "warn" | "danger" | "info";
 
@@ -134,8 +134,7 @@ export function logActionLabel(action: string): string {
   return words === "" ? action : words.charAt(0).toUpperCase() + words.slice(1);
 }
 
-/** "2025-12-04 09:12:00 UTC" for the log's timestamps. */
+/** "2025-12-04 09:12:00 UTC" for the log's timestamps, in the display zone ("… UTC+01:00" elsewhere). */
 export function logTime(iso: string): string {
-  const s = formatIso(iso, "second");
-  return s === iso ? s : `${s} UTC`;
+  return formatIsoZoned(iso, "second");
 }

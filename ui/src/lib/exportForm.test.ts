@@ -1,5 +1,19 @@
 import { describe, expect, it } from "vitest";
-import { buildExportRequest, buildScope, formProblem, ianaZones, needsHtmlWarning, presetColumns, scopeRows, suggestedName, zoneValue } from "./exportForm";
+import {
+  buildExportRequest,
+  buildScope,
+  defaultDestination,
+  folderOf,
+  formProblem,
+  ianaZones,
+  joinPath,
+  needsHtmlWarning,
+  presetColumns,
+  scopeRows,
+  suggestedName,
+  swapExtension,
+  zoneValue,
+} from "./exportForm";
 
 const inputs = { query: 'actor:"eve"', selection: ["123", "456"] };
 
@@ -66,5 +80,28 @@ describe("time zones", () => {
   });
   it("suggests a file name without characters a file system refuses", () => {
     expect(suggestedName('Contoso: "BEC"', { kind: "tagged", tag: "a/b" }, Date.UTC(2025, 11, 4))).toBe("Contoso BEC – tag a b – 2025-12-04");
+  });
+});
+
+describe("export destination typed by hand", () => {
+  it("defaults to the case's folder, named after the case, scope and day", () => {
+    const now = Date.UTC(2025, 11, 4, 9);
+    expect(defaultDestination("/home/ir/cases/bec.tidemark", "Contoso BEC", { kind: "query" }, "csv", now)).toBe("/home/ir/cases/Contoso BEC – events – 2025-12-04.csv");
+    expect(defaultDestination("C:\\Cases\\bec.tidemark", "Contoso: BEC", { kind: "tagged", tag: "a/b" }, "xlsx", now)).toBe("C:\\Cases\\Contoso BEC – tag a b – 2025-12-04.xlsx");
+    expect(defaultDestination("bec.tidemark", "x", { kind: "query" }, "csv", now)).toBe("");
+  });
+  it("splits and joins paths with their own separators", () => {
+    expect(folderOf("/x.tidemark")).toBe("/");
+    expect(folderOf("C:\\x.tidemark")).toBe("C:\\");
+    expect(folderOf("/a/b/c.csv")).toBe("/a/b");
+    expect(joinPath("/", "e.csv")).toBe("/e.csv");
+    expect(joinPath("C:\\", "e.csv")).toBe("C:\\e.csv");
+    expect(joinPath("D:\\Exports", "e.csv")).toBe("D:\\Exports\\e.csv");
+  });
+  it("follows a format change only when the typed name has the old format's extension", () => {
+    expect(swapExtension("/x/alice.csv", "csv", "xlsx")).toBe("/x/alice.xlsx");
+    expect(swapExtension("/x/alice.CSV", "csv", "jsonl")).toBe("/x/alice.jsonl");
+    expect(swapExtension("/x/alice", "csv", "xlsx")).toBe("/x/alice");
+    expect(swapExtension("/x/alice.txt", "csv", "html")).toBe("/x/alice.txt");
   });
 });

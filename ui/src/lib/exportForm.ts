@@ -149,3 +149,37 @@ export const FORMAT_LABELS: Record<ExportFormat, { name: string; hint: string }>
   xlsx: { name: "Excel (XLSX)", hint: "Real dates, filters; split into sheets above 1,048,576 rows." },
   html: { name: "HTML report", hint: "One self-contained page with the case's notes, to share and print." },
 };
+
+/** The folder part of a path ("/cases" for "/cases/x.tidemark", "C:\\Cases" for "C:\\Cases\\x.tidemark"); "" without one. */
+export function folderOf(path: string): string {
+  const i = Math.max(path.lastIndexOf("/"), path.lastIndexOf("\\"));
+  if (i < 0) return "";
+  if (i === 0) return path[0] ?? "";
+  // "C:\\x" → "C:\\" (a drive's root keeps its separator).
+  if (i === 2 && path[1] === ":") return path.slice(0, 3);
+  return path.slice(0, i);
+}
+
+/** `folder` + `name` with the folder's own separator. */
+export function joinPath(folder: string, name: string): string {
+  if (folder === "") return name;
+  const sep = folder.includes("\\") && !folder.includes("/") ? "\\" : "/";
+  return folder.endsWith(sep) ? `${folder}${name}` : `${folder}${sep}${name}`;
+}
+
+/**
+ * Where an export goes unless the investigator says otherwise: beside the case file (exports belong
+ * to the case), named after the case, the scope and the day.
+ */
+export function defaultDestination(casePath: string, caseName: string, scope: ScopeChoice, format: ExportFormat, nowMs: number): string {
+  const folder = folderOf(casePath);
+  if (folder === "") return "";
+  return joinPath(folder, `${suggestedName(caseName, scope, nowMs)}.${extensionOf(format)}`);
+}
+
+/** A typed path whose extension is `from`'s gets `to`'s instead; other paths are left as typed. */
+export function swapExtension(path: string, from: ExportFormat, to: ExportFormat): string {
+  const old = `.${extensionOf(from)}`;
+  if (from === to || !path.toLowerCase().endsWith(old)) return path;
+  return `${path.slice(0, path.length - old.length)}.${extensionOf(to)}`;
+}

@@ -116,4 +116,20 @@ describe("time formatting in another display zone", () => {
     // Midnight in the zone is hour 00, not 24.
     expect(formatTimeMs(Date.UTC(2025, 11, 3, 5, 0, 0, 0), "minute", "America/New_York")).toBe("2025-12-03 00:00");
   });
+
+  it("formats the engine's ISO times (Case home, annotations) in the display zone, unreadable text as is", async () => {
+    const { formatIsoZoned } = await import("./format");
+    const { setZoneChoice } = await import("./zone.svelte");
+    const { logTime } = await import("./caseHome");
+    expect(formatIsoZoned("2025-12-04T09:05:14.720Z", "second", "Europe/Berlin")).toBe("2025-12-04 10:05:14 UTC+01:00");
+    expect(formatIsoZoned("not a time", "second", "Europe/Berlin")).toBe("not a time");
+    expect(formatIsoZoned(null)).toBe("");
+    setZoneChoice("America/New_York");
+    try {
+      expect(logTime("2025-12-04T09:05:14.720Z")).toBe("2025-12-04 04:05:14 UTC-05:00");
+    } finally {
+      setZoneChoice("UTC");
+    }
+    expect(logTime("2025-12-04T09:05:14.720Z")).toBe("2025-12-04 09:05:14 UTC");
+  });
 });

@@ -119,6 +119,17 @@ export function formatIso(iso: string | null | undefined, precision: TimePrecisi
   return formatTimeMs(ms, precision);
 }
 
+/**
+ * An ISO string as a moment in the display zone with its zone ("2025-12-03 02:31:34 UTC-05:00"); the
+ * input unchanged if it cannot be parsed (never hide data).
+ */
+export function formatIsoZoned(iso: string | null | undefined, precision: TimePrecision = "ms", zone: string = displayZone()): string {
+  if (iso === null || iso === undefined || iso === "") return "";
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) return iso;
+  return formatTimeZoned(ms, precision, zone);
+}
+
 /** Same as formatIso with " UTC" appended, for places without a UTC column header. */
 export function formatIsoUtc(iso: string | null | undefined, precision: TimePrecision = "ms"): string {
   const s = formatIso(iso, precision);

@@ -134,6 +134,11 @@ export async function workspaceCommand(b, cmd, args) {
         const [name, e] = checkName(b, args.name, "tag");
         if (e) return e;
         if (ws.tags.some((x) => x !== t && x.name.toLowerCase() === name.toLowerCase())) return b.err("tag.exists", `A tag named "${name}" already exists.`);
+        // Saved searches that name the old tag follow the rename (as the engine does).
+        const esc = t.name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+        const re = new RegExp(`(^|[\\s-])tag:(?:"\\s*${esc}\\s*"|${esc}(?=\\s|$))`, "gi");
+        const text = /\s|\*$/.test(name) ? `"${name}"` : name;
+        for (const s of ws.saved) s.query = s.query.replace(re, (_m, pre) => `${pre}tag:${text}`);
         t.name = name;
       } else t.color = args.color.toLowerCase();
       changed(b);
@@ -243,6 +248,17 @@ export async function workspaceCommand(b, cmd, args) {
       };
     case "export_options":
       return { ok: { columns: EXPORT_COLUMNS, presets: EXPORT_PRESETS, formats: ["csv", "jsonl", "xlsx", "html"] } };
+    case "export_destination_check": {
+      // Folders that exist in the fake: /cases, /exports, /tmp. Files already there: b.existingFiles.
+      const text = (args.path ?? "").trim();
+      const ext = `.${args.format}`;
+      if (text === "") return b.err("export.invalid", "Type where to save the export, such as /home/you/Documents/events.csv, or press Choose… to pick the place.");
+      if (!text.startsWith("/")) return b.err("export.invalid", `"${text}" is not a full path. Type the whole path from the top, such as /home/you/Documents/events.csv, or press Choose….`);
+      const path = text.toLowerCase().endsWith(ext) ? text : `${text}${ext}`;
+      const folder = path.slice(0, path.lastIndexOf("/")) || "/";
+      if (!["/cases", "/exports", "/tmp"].includes(folder)) return b.err("export.invalid", `The folder ${folder} does not exist. Create it first, type another folder, or press Choose… to pick one.`);
+      return { ok: { path, folder, replaces: (b.existingFiles ?? []).includes(path) } };
+    }
     case "export_cancel":
       ws.exportCancel = true;
       return { ok: null };

@@ -871,6 +871,23 @@ describe("Tidemark UI in Chromium with mocked IPC", { concurrency: 3 }, () => {
     // Esc stayed in this view: the timeline did not react.
     assert.equal(await page.getByTestId("tab-mailbox").getAttribute("aria-selected"), "true");
 
+    // "Show in timeline": the Timeline tab, searching ±5 minutes around the entry, its details open.
+    await replyEntry.click();
+    const showTl = replyEntry.locator("xpath=following-sibling::button[@data-testid=\"entry-show-timeline\"]");
+    assert.equal(await showTl.isVisible(), true, "shown for the selected entry");
+    await page.waitForFunction(() => /Reply/.test(document.querySelector('[data-testid="detail-pane"]')?.textContent ?? ""));
+    const detailCalls = () => backend.calls.filter((c) => c.cmd === "event_detail" && c.args.id === replyId).length;
+    const before = detailCalls();
+    await showTl.click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="tab-timeline"]')?.getAttribute("aria-selected") === "true");
+    const replyMs = MBX.entries.find((e) => e.id === replyId).time_ms;
+    const iso = (ms) => new Date(ms).toISOString();
+    assert.equal(await page.getByTestId("search-input").inputValue(), `after:${iso(replyMs - 300_000)} before:${iso(replyMs + 300_000)}`);
+    await page.locator('[data-testid="case-view"] [data-testid="detail-pane"]').waitFor();
+    for (let i = 0; i < 50 && detailCalls() === before; i++) await page.waitForTimeout(20);
+    assert.equal(detailCalls(), before + 1, "the timeline's detail pane loads the entry's event");
+    await page.getByTestId("tab-mailbox").click();
+
     // A mailbox with nothing in it says so.
     await page.getByTestId("mailbox-input").fill("nobody@contoso.example");
     await page.getByTestId("mailbox-show").click();
@@ -1189,6 +1206,14 @@ describe("Facets, pivots, annotations and export", { concurrency: 2 }, () => {
     await page.getByTestId("saved-open").click({ position: { x: 12, y: 8 } }); // the name, not the Rename/Delete shown on hover
     assert.equal(await input.inputValue(), 'tag:"inbox rules"');
     await waitCount(page, backend, 'tag:"inbox rules"');
+    // Renaming the tag rewrites the saved search that names it (the engine does; the list reloads).
+    await page.locator('[data-testid="tag-item"][data-tag="inbox rules"]').hover();
+    await page.locator('[data-testid="tag-item"][data-tag="inbox rules"] [data-testid="tag-edit"]').click();
+    await page.getByTestId("tag-rename-input").fill("attacker rules");
+    await page.getByTestId("tag-rename-input").press("Enter");
+    await page.waitForFunction(() => document.querySelector('[data-testid="saved-open"]')?.textContent.includes('tag:"attacker rules"'));
+    assert.equal(await input.inputValue(), 'tag:"attacker rules"');
+    await waitCount(page, backend, 'tag:"attacker rules"');
     await page.getByTestId("detail-pane").getByRole("button", { name: "Close details" }).click();
     await page.getByTestId("bookmark-open").click();
     await page.waitForFunction((id) => document.querySelector('[data-testid="detail-fields"]')?.textContent.includes(id), selectedId);

@@ -14,8 +14,8 @@ const EVENTS = generateEvents(5000);
 let server;
 let browser;
 
-async function setup(collectOpts = {}, appOpts = {}) {
-  const backend = withCollect(new FakeBackend({ events: EVENTS }), collectOpts);
+async function setup(collectOpts = {}, appOpts = {}, backendOpts = {}) {
+  const backend = withCollect(new FakeBackend({ events: EVENTS, ...backendOpts }), collectOpts);
   const app = await openApp(browser, server.url, backend, appOpts);
   return { backend, app, page: app.page };
 }
@@ -228,7 +228,10 @@ describe("Live collection", { concurrency: 3 }, () => {
     await page.getByTestId("collect-connect").click();
     const row = page.getByTestId("wizard-profile");
     assert.equal(await row.count(), 1);
+    assert.match(await row.innerText(), /72f988bf-86f1-41af-91ab-2d7cd011db47 · Sign in with your browser · Graph audit log query/);
+    await page.screenshot({ path: screenshotPath("collect-wizard-saved") });
     await row.getByTestId("wizard-profile-remove").click();
+    assert.match(await row.innerText(), /Remove it\?/);
     await row.getByTestId("wizard-profile-remove-confirm").click();
     await waitFor(async () => (await page.getByTestId("wizard-profile").count()) === 0, "the removed profile");
 
@@ -423,6 +426,36 @@ describe("Live collection", { concurrency: 3 }, () => {
     await waitFor(async () => (await page.getByTestId("status-count").innerText()) === `${total.toLocaleString("en-US")} events`, "the new total");
     await page.keyboard.press("Control+4");
     await waitFor(async () => /Completed/.test(await page.getByTestId("collect-run").innerText()), "the run completed");
+    await assertClean(app);
+  });
+
+  test("an empty case offers collection; the simulated tenant's collection fills the timeline", async () => {
+    const { app, page, backend } = await setup({ checks: ALL_OK }, {}, { appInfo: { initial_case: "/cases/empty.tidemark" } });
+    await page.getByTestId("empty-case").waitFor();
+    await page.getByTestId("empty-collect").click();
+    await page.getByTestId("wizard").waitFor();
+    assert.equal(await page.getByTestId("tab-collection").getAttribute("aria-selected"), "true");
+    await page.getByTestId("wizard-where-sim").check();
+    await page.getByTestId("wizard-next").click();
+    await page.getByTestId("wizard-method-client-secret").check();
+    await page.getByTestId("wizard-sim-start").click();
+    await page.getByTestId("wizard-sim-account").waitFor();
+    assert.match(await page.getByTestId("wizard-sim-account").innerText(), /signs in as an app/);
+    await page.getByTestId("wizard-sim-use").click();
+    await page.getByTestId("wizard").waitFor({ state: "detached" });
+    await waitFor(async () => (await page.getByTestId("collect-from").inputValue()) !== "", "the default range");
+    await page.getByTestId("collect-start").click();
+    await page.getByTestId("collect-report").waitFor();
+    assert.match(await page.getByTestId("collect-report").innerText(), /^The collection finished after 3 min 12 s: [\d,]+ records received, [\d,]+ new events added to the case/);
+    // The legacy source reads the scenario's mailbox: its own row.
+    assert.equal(await page.locator('[data-testid="coverage-row"][data-source="activities"]').getAttribute("data-scope"), "adele.vance@contoso.sim");
+    await page.keyboard.press("Control+2");
+    const total = backend.current.events.length;
+    assert.ok(total > 0);
+    await waitFor(async () => (await page.getByTestId("status-count").count()) === 1 && (await page.getByTestId("status-count").innerText()) === `${total.toLocaleString("en-US")} events`, "the collected events in the timeline");
+    assert.equal(await page.getByTestId("empty-case").count(), 0);
+    await page.keyboard.press("Control+1");
+    await page.getByTestId("case-home").waitFor();
     await assertClean(app);
   });
 

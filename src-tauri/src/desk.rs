@@ -50,6 +50,16 @@ impl Desk {
         self.0.close();
     }
 
+    /// The open case's file, for work that opens its own connection (collection).
+    pub fn case_path(&self) -> Result<PathBuf, ErrorBody> {
+        Ok(self.0.case()?.path().to_path_buf())
+    }
+
+    /// Who the case log names as the operator.
+    pub fn operator(&self) -> String {
+        self.0.operator.clone()
+    }
+
     /// Runs `f` with the desk on a blocking thread, so SQLite and file work never stall the window.
     pub async fn run<T, F>(&self, f: F) -> Result<T, ErrorBody>
     where

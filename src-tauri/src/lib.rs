@@ -283,6 +283,19 @@ async fn case_log(desk: State<'_, Desk>) -> Reply<tidemark_core::session::CaseLo
     desk.with_case(|c| c.case_log()).await
 }
 
+// ---- Export destination typed by hand (the export dialog's path field) ----
+
+/// Checks a destination typed in the export dialog: a full path in a folder that exists; the format's
+/// extension is added when missing. Says in words what is wrong (`export.invalid`), or where the file
+/// will go and whether one is already there.
+#[tauri::command]
+async fn export_destination_check(
+    path: String,
+    format: tidemark_core::model::ExportFormat,
+) -> Reply<tidemark_core::export::ExportDestination> {
+    tidemark_core::export::check_destination(&path, format).map_err(|e| ErrorBody::from(&e))
+}
+
 /// Starts the app. The first command-line argument, if any, is a case file to open.
 pub fn run() {
     let initial_case = std::env::args_os().nth(1).map(PathBuf::from);
@@ -341,7 +354,8 @@ pub fn run() {
             mailbox_page,
             mailbox_report,
             mailbox_report_csv,
-            case_log
+            case_log,
+            export_destination_check
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

@@ -237,6 +237,83 @@ fn saved_searches_are_named_queries_that_must_parse() {
     assert!(r.verify_log().unwrap().is_empty());
 }
 
+#[test]
+fn renaming_a_tag_rewrites_the_saved_searches_that_use_it_in_the_same_transaction() {
+    let (_dir, path, mut w, r) = dense_case(2_000);
+    let phish = w.create_tag("Phish wave", "#e03131").unwrap();
+    let other = w.create_tag("phishing", "#1c7ed6").unwrap();
+    w.tag_query(phish.id, "op:Send", &q("op:Send")).unwrap();
+    w.tag_query(other.id, "op:SoftDelete", &q("op:SoftDelete")).unwrap();
+    let searches = [
+        ("quoted", r#"tag:"Phish wave" user:user3"#),
+        ("any case, excluded", r#"op:Send -TAG:"phish WAVE""#),
+        ("in OR", r#"tag:"phish wave" OR op:New-InboxRule"#),
+        ("prefix", "tag:phish*"),
+        ("other tag", "tag:phishing"),
+        ("words", r#""Phish wave" subject:"tag:Phish wave""#),
+    ];
+    let mut counts_before = HashMap::new();
+    for (name, text) in searches {
+        w.save_search(name, text).unwrap();
+        counts_before.insert(name, count(&r, text));
+    }
+    assert!(counts_before["quoted"] > 0 && counts_before["in OR"] > counts_before["quoted"]);
+
+    let renamed = w.rename_tag(phish.id, "BEC").unwrap();
+    assert_eq!(renamed.name, "BEC");
+    let now: BTreeMap<String, String> = r.saved_searches().unwrap().into_iter().map(|s| (s.name, s.query)).collect();
+    assert_eq!(now["quoted"], r#"tag:"BEC" user:user3"#, "a quoted name stays quoted");
+    assert_eq!(now["any case, excluded"], r#"op:Send -TAG:"BEC""#);
+    assert_eq!(now["in OR"], r#"tag:"BEC" OR op:New-InboxRule"#);
+    assert_eq!(now["prefix"], "tag:phish*", "a prefix is a pattern, not the tag's name");
+    assert_eq!(now["other tag"], "tag:phishing");
+    assert_eq!(now["words"], r#""Phish wave" subject:"tag:Phish wave""#, "free text is not a tag");
+    // The rewritten searches find what they found before the rename.
+    for (name, text) in &now {
+        if name != "prefix" {
+            assert_eq!(count(&r, text), counts_before[name.as_str()], "{name}: {text}");
+        }
+    }
+    // A bare name that gains a space is quoted (and stays quoted).
+    w.save_search("bare", "tag:bec -op:Send").unwrap();
+    w.rename_tag(phish.id, "BEC wave 2").unwrap();
+    w.rename_tag(phish.id, "bec3").unwrap();
+    let now: BTreeMap<String, String> = r.saved_searches().unwrap().into_iter().map(|s| (s.name, s.query)).collect();
+    assert_eq!(now["bare"], r#"tag:"bec3" -op:Send"#, "once quoted, it stays quoted");
+    assert_eq!(now["quoted"], r#"tag:"bec3" user:user3"#);
+
+    // The case log says which searches changed, with both queries.
+    let log = r.log_entries().unwrap();
+    let renames: Vec<_> = log.iter().filter(|e| e.action == "tag.renamed").collect();
+    assert_eq!(renames.len(), 3);
+    let first = renames[0];
+    assert_eq!(
+        first.summary,
+        r#"Tag "Phish wave" renamed to "BEC"; saved searches "quoted", "any case, excluded", "in OR" now search for tag:BEC"#
+    );
+    let changed = first.details["saved_searches"].as_array().unwrap();
+    assert_eq!(changed.len(), 3);
+    assert_eq!(changed[1]["name"], "any case, excluded");
+    assert_eq!(changed[1]["old_query"], r#"op:Send -TAG:"phish WAVE""#);
+    assert_eq!(changed[1]["query"], r#"op:Send -TAG:"BEC""#);
+    assert!(renames[1].summary.ends_with(r#"now search for tag:"BEC wave 2""#), "{}", renames[1].summary);
+    assert!(r.verify_log().unwrap().is_empty());
+
+    // A rename that fails changes no search either (one transaction).
+    assert_eq!(w.rename_tag(phish.id, "PHISHING").unwrap_err().code, ErrorCode::TagExists);
+    let after_fail: BTreeMap<String, String> =
+        r.saved_searches().unwrap().into_iter().map(|s| (s.name, s.query)).collect();
+    assert_eq!(after_fail, now);
+    assert_eq!(r.log_entries().unwrap().len(), log.len());
+
+    // Through the open case (what the app calls), too.
+    drop(w);
+    let case = OpenCase::open(&path, Arc::new(FixedClock(TEST_NOW_MS)), "tester").unwrap();
+    case.tag_rename(phish.id, "final").unwrap();
+    let q_bare = case.saved_searches().unwrap().into_iter().find(|s| s.name == "bare").unwrap().query;
+    assert_eq!(q_bare, r#"tag:"final" -op:Send"#);
+}
+
 fn field_value(e: &EventRow, f: FacetField) -> Option<&str> {
     match f {
         FacetField::Actor => e.actor.as_deref(),

@@ -17,6 +17,7 @@
 
 mod columns;
 mod csv;
+mod destination;
 mod html;
 mod jsonl;
 mod xlsx;
@@ -33,6 +34,7 @@ use rusqlite::{params_from_iter, OptionalExtension};
 use sha2::{Digest, Sha256};
 
 pub use columns::{column_infos, neutralize, parse_profile_text, resolve_profile, Column};
+pub use destination::{check_destination, ExportDestination};
 pub use zone::DisplayZone;
 
 use crate::case::{CaseReader, CaseWriter, TOOL_VERSION};

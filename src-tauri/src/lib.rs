@@ -4,6 +4,7 @@
 //! (`tidemark-core`) on a blocking thread so the window never stalls, and returns the engine's result
 //! or its error as `{code, message, detail}` for the UI to branch on.
 
+mod collecting;
 mod desk;
 
 use std::path::{Path, PathBuf};
@@ -17,6 +18,7 @@ use tidemark_core::model::{
 use tidemark_core::model::{ExportOptions, ExportRequest, ExportResult};
 use tidemark_core::{ErrorBody, TOOL_VERSION};
 
+pub use collecting::Collecting;
 pub use desk::Desk;
 
 type Reply<T> = Result<T, ErrorBody>;
@@ -296,11 +298,132 @@ async fn export_destination_check(
     tidemark_core::export::check_destination(&path, format).map_err(|e| ErrorBody::from(&e))
 }
 
+// ---- live collection (thin adapters over tidemark-collect; see collecting.rs)
+
+/// Clouds, sign-in methods (one sentence each on when to use it) and sources for the connect wizard.
+#[tauri::command]
+async fn connect_options() -> Reply<tidemark_collect::view::ConnectOptions> {
+    Ok(tidemark_collect::view::connect_options())
+}
+
+#[tauri::command]
+async fn profile_list(collecting: State<'_, Collecting>) -> Reply<Vec<tidemark_collect::view::ProfileView>> {
+    let c = collecting.inner().clone();
+    blocking(move || c.profiles()).await
+}
+
+/// Saves a connection; `secret` (client secret or PFX password) goes to the OS keychain only.
+#[tauri::command]
+async fn profile_save(
+    collecting: State<'_, Collecting>,
+    profile: tidemark_collect::Profile,
+    secret: Option<String>,
+) -> Reply<tidemark_collect::view::ProfileView> {
+    let c = collecting.inner().clone();
+    blocking(move || c.save(profile, secret)).await
+}
+
+#[tauri::command]
+async fn profile_remove(collecting: State<'_, Collecting>, id: String) -> Reply<()> {
+    let c = collecting.inner().clone();
+    blocking(move || c.remove(&id)).await
+}
+
+/// Starts the simulated Microsoft 365 tenant inside the app (training, demos) and saves its profile.
+#[tauri::command]
+async fn simulated_tenant_start(
+    collecting: State<'_, Collecting>,
+    method: String,
+) -> Reply<tidemark_collect::view::SimulatedTenant> {
+    let c = collecting.inner().clone();
+    blocking(move || c.start_sim(&method)).await
+}
+
+/// Signs in if needed (emitting `sign-in`) and checks each source: token, permission, auditing, subscription.
+#[tauri::command]
+async fn preflight(
+    app: tauri::AppHandle,
+    collecting: State<'_, Collecting>,
+    profile_id: String,
+    sources: Option<Vec<tidemark_collect::Source>>,
+) -> Reply<Vec<tidemark_collect::preflight::Check>> {
+    let c = collecting.inner().clone();
+    c.preflight(app, profile_id, sources).await
+}
+
+#[tauri::command]
+async fn sign_in_cancel(collecting: State<'_, Collecting>) -> Reply<()> {
+    collecting.cancel_sign_in();
+    Ok(())
+}
+
+#[tauri::command]
+async fn collect_defaults(
+    collecting: State<'_, Collecting>,
+    profile_id: String,
+) -> Reply<tidemark_collect::view::CollectDefaults> {
+    let c = collecting.inner().clone();
+    blocking(move || c.defaults(&profile_id)).await
+}
+
+/// Collects into the open case, emitting `collect-progress` after every page; resolves with the report.
+#[tauri::command]
+async fn collect_start(
+    app: tauri::AppHandle,
+    desk: State<'_, Desk>,
+    collecting: State<'_, Collecting>,
+    profile_id: String,
+    from_ms: i64,
+    to_ms: i64,
+    sources: Vec<tidemark_collect::Source>,
+) -> Reply<tidemark_collect::run::RunReport> {
+    let (path, operator) = (desk.case_path()?, desk.operator());
+    let c = collecting.inner().clone();
+    let sources = if sources.is_empty() { None } else { Some(sources) };
+    c.collect(app, path, operator, Some(profile_id), Some((from_ms, to_ms)), sources, false).await
+}
+
+/// Continues the open case's newest unfinished collection where it stopped.
+#[tauri::command]
+async fn collect_resume(
+    app: tauri::AppHandle,
+    desk: State<'_, Desk>,
+    collecting: State<'_, Collecting>,
+) -> Reply<tidemark_collect::run::RunReport> {
+    let (path, operator) = (desk.case_path()?, desk.operator());
+    let c = collecting.inner().clone();
+    c.collect(app, path, operator, None, None, None, true).await
+}
+
+#[tauri::command]
+async fn collect_cancel(collecting: State<'_, Collecting>) -> Reply<()> {
+    collecting.cancel();
+    Ok(())
+}
+
+/// The open case's collection runs, the newest run's coverage map, and whether it can be resumed.
+#[tauri::command]
+async fn collection_overview(
+    desk: State<'_, Desk>,
+    collecting: State<'_, Collecting>,
+) -> Reply<tidemark_collect::view::CollectionOverview> {
+    let path = desk.case_path()?;
+    let c = collecting.inner().clone();
+    blocking(move || c.overview(&path)).await
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Reply<T> + Send + 'static) -> Reply<T> {
+    tauri::async_runtime::spawn_blocking(f)
+        .await
+        .map_err(|e| ErrorBody::from(&tidemark_core::Error::internal(format!("background task failed: {e}"))))?
+}
+
 /// Starts the app. The first command-line argument, if any, is a case file to open.
 pub fn run() {
     let initial_case = std::env::args_os().nth(1).map(PathBuf::from);
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())
+        .plugin(tauri_plugin_opener::init())
         .setup(move |app| {
             let config_dir = match std::env::var_os("TIDEMARK_CONFIG_DIR") {
                 Some(dir) => PathBuf::from(dir),
@@ -308,6 +431,7 @@ pub fn run() {
             };
             let demo_case = std::env::var_os("TIDEMARK_DEMO_CASE").map(PathBuf::from).filter(|p| p.exists());
             app.manage(Desk::new(&config_dir, demo_case, initial_case));
+            app.manage(Collecting::new(&config_dir));
             if let Some(w) = app.get_webview_window("main") {
                 let _ = w.set_title(&format!("Tidemark {TOOL_VERSION}"));
             }
@@ -355,7 +479,19 @@ pub fn run() {
             mailbox_report,
             mailbox_report_csv,
             case_log,
-            export_destination_check
+            export_destination_check,
+            connect_options,
+            profile_list,
+            profile_save,
+            profile_remove,
+            simulated_tenant_start,
+            preflight,
+            sign_in_cancel,
+            collect_defaults,
+            collect_start,
+            collect_resume,
+            collect_cancel,
+            collection_overview
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

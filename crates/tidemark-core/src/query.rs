@@ -473,7 +473,7 @@ pub fn rename_tag_in_query(text: &str, old: &str, new: &str) -> Option<String> {
     if spans.is_empty() {
         return None;
     }
-    let bare_ok = !new.contains(char::is_whitespace) && !(new.len() > 1 && new.ends_with('*'));
+    let bare_ok = !(new.contains(char::is_whitespace) || (new.len() > 1 && new.ends_with('*')));
     let mut out = String::with_capacity(text.len() + spans.len() * new.len());
     let mut last = 0;
     for (start, end, quoted) in spans {

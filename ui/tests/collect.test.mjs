@@ -459,6 +459,37 @@ describe("Live collection", { concurrency: 3 }, () => {
     await assertClean(app);
   });
 
+  test("a collection that needs a sign-in shows the prompt; one that fails says what happened and offers Resume", async () => {
+    const dc = profileView({ ...tenantProfile().profile, id: "dc", display_name: "Fabrikam (device code)", sign_in: { method: "device-code" }, sources: ["graph"] });
+    const { app, page, backend } = await setup({ profiles: [dc], breakRun: (w, attempt) => w.start.startsWith("2025-12-06") && attempt === 1 });
+    await openDemo(page);
+    await openCollection(page);
+    await waitFor(async () => (await page.getByTestId("collect-from").inputValue()) !== "", "the default range");
+    await page.getByTestId("collect-start").click();
+    await page.getByTestId("signin-panel").waitFor();
+    assert.equal(await page.getByTestId("signin-code").innerText(), "GZ7K3LQ8P");
+    assert.match(await page.getByTestId("collect-progress").innerText(), /Starting: signing in and planning the time windows/);
+    backend.collect.finishSignIn();
+    await page.getByTestId("signin-panel").waitFor({ state: "detached" });
+
+    // The network goes away at the second day: the error in words, what to do, the details folded, Resume.
+    const banner = page.getByTestId("error-banner");
+    await banner.waitFor();
+    assert.equal(await banner.getAttribute("data-code"), "collect.network");
+    const text = await banner.innerText();
+    assert.match(text.split("\n")[0], /^Tidemark lost the connection to Microsoft 365/);
+    assert.ok(!/collect\.network/.test(text.split("\n")[0]), "no code in the first sentence");
+    assert.match(text, /Check the network connection .* then press Resume/);
+    assert.equal(await page.locator('[data-testid="coverage-cell"][data-status="done"]').count(), 1);
+    assert.match(await page.getByTestId("collect-run").innerText(), /Failed/);
+    await page.screenshot({ path: screenshotPath("collect-failed") });
+    await page.getByTestId("collect-resume-error").click();
+    await page.getByTestId("collect-report").waitFor();
+    assert.equal(await page.locator('[data-testid="coverage-cell"][data-status="done"]').count(), 3);
+    assert.equal(calls(backend, "collect_resume").length, 1);
+    await assertClean(app);
+  });
+
   test("dark theme: the collection screen with its coverage map, and the wizard", async () => {
     const { app, page, backend } = await setup(
       { profiles: [tenantProfile()], fail: (w, attempt) => w.source === "graph" && w.start.startsWith("2025-12-02") && attempt === 1, gapWindow: (w) => w.source === "graph" && w.start.startsWith("2025-12-04") },
@@ -469,8 +500,16 @@ describe("Live collection", { concurrency: 3 }, () => {
     await waitFor(async () => (await page.getByTestId("collect-from").inputValue()) !== "", "the default range");
     await page.getByTestId("collect-from").fill("2025-11-28");
     await page.getByTestId("collect-to").fill("2025-12-05");
+    // Times follow the display zone (this browser is in New York): the fields keep the same moments.
+    await page.keyboard.press("Control+2");
+    await page.getByTestId("zone-select").selectOption("local");
+    await page.keyboard.press("Control+4");
+    assert.equal(await page.getByTestId("collect-from").inputValue(), "2025-11-27 19:00");
+    assert.equal(await page.getByTestId("collect-to").inputValue(), "2025-12-04 19:00");
+    assert.match(await page.getByTestId("collect-zone").innerText(), /^UTC-05:00 · 7 days$/);
     await page.getByTestId("collect-start").click();
     await page.getByTestId("collect-report").waitFor();
+    assert.deepEqual(calls(backend, "collect_start")[0].args.fromMs, Date.UTC(2025, 10, 28));
     await page.locator('[data-testid="coverage-cell"][data-status="failed"]').click();
     await page.getByTestId("coverage-detail").waitFor();
     await page.screenshot({ path: screenshotPath("collect-coverage-dark"), fullPage: true });
@@ -478,7 +517,6 @@ describe("Live collection", { concurrency: 3 }, () => {
     await page.getByTestId("wizard-next").click();
     await page.getByTestId("wizard-method-client-secret").check();
     await page.screenshot({ path: screenshotPath("collect-wizard-dark") });
-    void backend;
     await assertClean(app);
   });
 });

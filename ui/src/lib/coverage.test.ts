@@ -2,6 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { CollectProgress, Coverage } from "./collectBindings";
 import {
   axisTicks,
+  positionOf,
   blindSpots,
   cellLabel,
   countsText,
@@ -143,14 +144,35 @@ describe("layout", () => {
     expect(layoutCoverage([]).rows).toEqual([]);
     expect(layoutCoverage([{ ...win("graph", "", T0, T0 + D, "done"), start: "garbage" }]).rows).toEqual([]);
   });
-  it("ticks: first with its date, later ones thinned, the day written when it changes", () => {
+  it("ticks at midnights of the display zone, thinned to fit, labels kept inside the edges", () => {
     const cov = Array.from({ length: 7 }, (_, i) => win("graph", "", T0 + i * D, T0 + (i + 1) * D, "done"));
-    const ticks = axisTicks(layoutCoverage(cov), "UTC", 0.2);
-    expect(ticks.map((t) => t.label)).toEqual(["2025-12-01", "2025-12-03", "2025-12-05", "2025-12-08"]);
-    expect(ticks[0]!.pos).toBe(0);
-    expect(ticks.at(-1)!.pos).toBe(1);
-    const ny = axisTicks(layoutCoverage(cov.slice(0, 1)), "America/New_York", 0.2);
-    expect(ny.map((t) => t.label)).toEqual(["2025-11-30 19:00", "2025-12-01 19:00"]);
+    const l = layoutCoverage(cov);
+    const wide = axisTicks(l, "UTC", 1000);
+    expect(wide.map((t) => t.label)).toEqual(["2025-12-01", "2025-12-02", "2025-12-03", "2025-12-04", "2025-12-05", "2025-12-06", "2025-12-07", "2025-12-08"]);
+    expect(wide[0]).toMatchObject({ pos: 0, align: "start" });
+    expect(wide.at(-1)).toMatchObject({ pos: 1, align: "end" });
+    expect(wide[3]).toMatchObject({ align: "center" });
+    expect(wide[3]!.pos).toBeCloseTo(3 / 7);
+    // Narrow: every other day.
+    expect(axisTicks(l, "UTC", 400).map((t) => t.label)).toEqual(["2025-12-01", "2025-12-03", "2025-12-05", "2025-12-07"]);
+    // New York: local midnights fall at 05:00 UTC, inside the columns; no label carries a time.
+    const ny = axisTicks(l, "America/New_York", 1000);
+    expect(ny.map((t) => t.label)).toEqual(["2025-12-01", "2025-12-02", "2025-12-03", "2025-12-04", "2025-12-05", "2025-12-06", "2025-12-07"]);
+    expect(ny[0]!.pos).toBeCloseTo(5 / 24 / 7);
+  });
+  it("ticks at hours for a short range", () => {
+    const l = layoutCoverage([win("graph", "", T0 + 20 * H, T0 + 26 * H, "done"), win("graph", "", T0 + 26 * H, T0 + 32 * H, "done")]);
+    expect(axisTicks(l, "UTC", 1000).map((t) => t.label)).toEqual([
+      "2025-12-01 20:00", "22:00", "23:00", "2025-12-02 00:00", "01:00", "02:00", "03:00", "04:00", "05:00", "06:00", "07:00", "08:00",
+    ]);
+    expect(axisTicks(l, "UTC", 300).length).toBeLessThan(6);
+  });
+  it("places moments across compressed columns", () => {
+    const l = layoutCoverage([win("graph", "", T0 - 30 * D, T0, "skipped"), win("graph", "", T0, T0 + D, "done")]);
+    // Of two columns the 30-day one is the median: nothing is capped, positions follow time.
+    expect(positionOf(l, T0)).toBeCloseTo(30 / 31);
+    expect(positionOf(l, T0 - 99 * D)).toBe(0);
+    expect(positionOf(l, T0 + 9 * D)).toBe(1);
   });
 });
 

@@ -4,6 +4,7 @@
 
 import type { CollectProgress, Coverage, RunSummary } from "./collectBindings";
 import { formatCount, formatSpanZoned, formatTimeMs, plural } from "./format";
+import { parseRangeInput } from "./collectForm";
 
 export type CellStatus = "done" | "running" | "planned" | "failed" | "skipped";
 
@@ -170,6 +171,8 @@ export interface Tick {
   /** 0..1 from the left edge of the time area. */
   pos: number;
   label: string;
+  /** How the label sits on its mark (the edges keep labels inside). */
+  align: "start" | "center" | "end";
 }
 
 export interface Layout {
@@ -239,34 +242,88 @@ export function layoutCoverage(coverage: Coverage[]): Layout {
   return { columns, template, rows, fromMs: bounds[0] as number, toMs: bounds[bounds.length - 1] as number };
 }
 
-/**
- * Labels under the map: at column starts, at least `minGap` (fraction of the width) apart, the first
- * with its date, later ones with the date when the day changes, else the time.
- */
-export function axisTicks(layout: Layout, zone: string, minGap = 0.09): Tick[] {
-  const total = layout.columns.reduce((s, c) => s + c.weight, 0);
-  if (total <= 0) return [];
-  // Where: column starts at least minGap apart; the end of the range wins over the last one before it.
-  const kept: { pos: number; ms: number }[] = [];
+/** Where a moment falls across the map (0..1), columns being drawn at their weights. */
+export function positionOf(layout: Layout, t: number): number {
+  const total = layout.columns.reduce((a, c) => a + c.weight, 0);
+  if (total <= 0) return 0;
+  if (t <= layout.fromMs) return 0;
+  if (t >= layout.toMs) return 1;
   let acc = 0;
   for (const c of layout.columns) {
-    const pos = acc / total;
-    const last = kept[kept.length - 1];
-    if (!last || pos - last.pos >= minGap) kept.push({ pos, ms: c.startMs });
+    if (t < c.endMs) return (acc + ((t - c.startMs) / (c.endMs - c.startMs)) * c.weight) / total;
     acc += c.weight;
   }
-  while (kept.length > 1 && 1 - (kept[kept.length - 1] as { pos: number }).pos < minGap) kept.pop();
-  kept.push({ pos: 1, ms: layout.toMs });
-  // What: the date when the day changes (with the time unless midnight), else the time.
-  let lastDay = "";
-  return kept.map(({ pos, ms: at }) => {
-    const t = formatTimeMs(at, "minute", zone);
-    const day = t.slice(0, 10);
-    const time = t.slice(11);
-    const label = day !== lastDay ? (time === "00:00" ? day : `${day} ${time}`) : time;
-    lastDay = day;
-    return { pos, label };
-  });
+  return 1;
+}
+
+const HOUR = 3_600_000;
+/** Approximate width of a tick label's character at 11 px (tabular digits). */
+const CHAR_PX = 6.6;
+
+/**
+ * Marks under the map at round times of the display zone: midnights (every day, or every few days
+ * when they would crowd), or hours for a short range. Labels are dates ("2025-12-01"), or times with
+ * the date where the day changes. Marks closer than their labels are dropped. `widthPx`: the width of
+ * the time area.
+ */
+export function axisTicks(layout: Layout, zone: string, widthPx = 1000): Tick[] {
+  if (layout.columns.length === 0 || !(layout.toMs > layout.fromMs)) return [];
+  const span = layout.toMs - layout.fromMs;
+  const dayOf = (t: number) => formatTimeMs(t, "minute", zone).slice(0, 10);
+  const midnight = (day: string) => parseRangeInput(day, zone);
+  const nextDay = (day: string) => new Date(Date.parse(`${day}T00:00:00Z`) + 86_400_000).toISOString().slice(0, 10);
+  const marks: { t: number; label: string }[] = [];
+  if (span >= 36 * HOUR) {
+    // Whole days; every k-th so that date labels fit.
+    const days = span / (24 * HOUR);
+    const fit = Math.max(1, Math.floor(widthPx / (10 * CHAR_PX + 14)));
+    const k = [1, 2, 3, 7, 14, 30, 60, 90, 180, 365].find((x) => days / x <= fit) ?? 365;
+    let day = dayOf(layout.fromMs);
+    let i = 0;
+    for (let guard = 0; guard < 5000; guard++) {
+      const t = midnight(day);
+      if (t === null || t > layout.toMs) break;
+      if (t >= layout.fromMs && i % k === 0) marks.push({ t, label: day });
+      if (t >= layout.fromMs) i++;
+      day = nextDay(day);
+    }
+  } else {
+    const hours = span / HOUR;
+    const fit = Math.max(1, Math.floor(widthPx / (5 * CHAR_PX + 14)));
+    const step = [1, 2, 3, 6, 12].find((x) => hours / x <= fit) ?? 12;
+    let day = dayOf(layout.fromMs);
+    let lastDay = "";
+    for (let guard = 0; guard < 200; guard++) {
+      let past = false;
+      for (let h = 0; h < 24; h += step) {
+        const t = parseRangeInput(`${day} ${String(h).padStart(2, "0")}:00`, zone);
+        if (t === null || t < layout.fromMs) continue;
+        if (t > layout.toMs) {
+          past = true;
+          break;
+        }
+        const label = day !== lastDay ? `${day} ${String(h).padStart(2, "0")}:00` : `${String(h).padStart(2, "0")}:00`;
+        lastDay = day;
+        marks.push({ t, label });
+      }
+      if (past) break;
+      day = nextDay(day);
+    }
+  }
+  // Thin: each label needs its width (half on each side of its mark) and a little air.
+  const out: Tick[] = [];
+  let lastRight = -Infinity;
+  for (const m of marks) {
+    const pos = positionOf(layout, m.t);
+    const w = m.label.length * CHAR_PX;
+    const x = pos * widthPx;
+    const align: Tick["align"] = x < w / 2 ? "start" : x > widthPx - w / 2 ? "end" : "center";
+    const left = align === "start" ? x : align === "end" ? x - w : x - w / 2;
+    if (left < lastRight + 12) continue;
+    out.push({ pos, label: m.label, align });
+    lastRight = left + w;
+  }
+  return out;
 }
 
 /** A cell with the live progress laid over the last overview (the window being read, its count so far). */

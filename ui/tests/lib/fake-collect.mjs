@@ -134,7 +134,8 @@ function defaultChecks(pv, sources) {
 
 /**
  * opts: profiles (ProfileView[]), checks(pv, sources) → Check[], fail(window, attempt) → true to fail a
- * window, pagesPerWindow (2), contentTypes (["Audit.Exchange"]), runs (older RunSummary[]).
+ * window, breakRun(window, attempt) → true to fail the whole run there (the network went away),
+ * gapWindow(window, index), pagesPerWindow (2), contentTypes (["Audit.Exchange"]), runs (older RunSummary[]).
  */
 export function withCollect(backend, opts = {}) {
   const st = {
@@ -283,6 +284,17 @@ export function withCollect(backend, opts = {}) {
       const idx = st.coverage.indexOf(w);
       const attempt = (st.attempts.get(w.window_id) ?? 0) + 1;
       st.attempts.set(w.window_id, attempt);
+      if (opts.breakRun?.(w, attempt)) {
+        st.running = false;
+        run.status = "failed";
+        st.resumable = true;
+        Object.assign(run, runSummary(run));
+        return err(
+          "collect.network",
+          "Tidemark lost the connection to Microsoft 365: the server did not answer for 2 minutes.",
+          "error sending request for url (https://graph.microsoft.com/beta/security/auditLog/queries): connection reset",
+        );
+      }
       w.status = "running";
       w.blind_spots = [];
       w.faults = {};

@@ -278,17 +278,24 @@ impl Collecting {
             "browser" => SignIn::Browser { login_hint: None },
             "device-code" => SignIn::DeviceCode,
             "client-secret" => SignIn::ClientSecret,
-            "certificate" => SignIn::Certificate {
-                path: Some(PathBuf::from(&c.certificate_path)),
-                key_in_keychain: false,
-                algorithm: "PS256".into(),
-            },
-            other => return Err(body(&Error::new(
-                ErrorCode::CollectProfileInvalid,
-                format!(
+            "certificate" => {
+                // One PEM file with the certificate and its key, as an admin would hand it over.
+                let both = Path::new(&c.certificate_path).with_file_name("sim-client-cert-and-key.pem");
+                let pem = std::fs::read_to_string(&c.certificate_path)
+                    .and_then(|cert| Ok(format!("{cert}\n{}", std::fs::read_to_string(&c.key_path)?)))
+                    .and_then(|text| std::fs::write(&both, text))
+                    .map_err(|e| body(&Error::io("write the simulated tenant's certificate", &both, &e)));
+                pem?;
+                SignIn::Certificate { path: Some(both), key_in_keychain: false, algorithm: "PS256".into() }
+            }
+            other => {
+                return Err(body(&Error::new(
+                    ErrorCode::CollectProfileInvalid,
+                    format!(
                     "\"{other}\" is not a sign-in method. Choose browser, device-code, client-secret or certificate."
                 ),
-            ))),
+                )))
+            }
         };
         let delegated = sign_in.is_delegated();
         let spec = &sim.state.config.scenario;
@@ -299,7 +306,7 @@ impl Collecting {
             tenant: c.tenant_id.clone(),
             client_id: if delegated { c.public_client_id.clone() } else { c.confidential_client_id.clone() },
             sign_in,
-            sources: vec![Source::Management, Source::Graph],
+            sources: vec![Source::Management, Source::Graph, Source::Activities],
             options: SourceOptions { mailboxes: c.victim.clone().into_iter().collect(), ..SourceOptions::default() },
             endpoints: Endpoints {
                 login: Some(c.login_url.clone()),

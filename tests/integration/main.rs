@@ -15,14 +15,20 @@
 //! - `keychain`: the CI keychain wrapper (gnome-keyring under dbus-run-session) works.
 //! - `sim`: the simulated Microsoft 365 tenant driven with plain HTTP (identity, Management API, Graph,
 //!   legacy Activities, faults, answer key, exports).
+//! - `collect_setup`: live collection set-up against the sim: PFX certificates, the preflight checklist,
+//!   Graph windows split on query failures and on the per-query record limit.
 //! - `app_e2e`: the real desktop app driven through WebDriver under Xvfb.
+//! - `app_collect_e2e`: the real app connects to the in-app simulated tenant with PKCE, collects, and
+//!   the timeline shows exactly the sim's records.
 
 mod annotate;
+mod app_collect_e2e;
 mod app_e2e;
 mod bindings;
 mod case_file;
 mod cli;
 mod collect;
+mod collect_setup;
 mod export;
 mod golden;
 mod import;

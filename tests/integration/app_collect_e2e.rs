@@ -2,7 +2,8 @@
 //! the connect wizard starts the simulated tenant inside the app, signs in with authorization code +
 //! PKCE (the app's real loopback listener receives the redirect; only the "browser" is a test
 //! opener that follows the sign-in page over HTTP with the sim's published test account), runs the
-//! preflight, collects, and the case then holds exactly the sim's records, which the timeline shows.
+//! preflight, collects (stopped part-way and resumed), and the case then holds exactly the sim's
+//! records, which the timeline shows.
 //! Screenshots of the wizard, the preflight, the collection screen and the coverage map go to
 //! `target/screenshots/e2e-collect-*.png`.
 //! Needs a display, tauri-driver, WebKitWebDriver and a Secret Service (CI: dbus-run-session +
@@ -205,7 +206,15 @@ fn the_app_connects_to_the_simulated_tenant_with_pkce_collects_and_the_timeline_
         click(&c, "[data-testid=collect-start]").await;
         wait_for(&c, "[data-testid=collect-progress]", 30).await;
         shot(&c, "5-collecting").await;
-        wait_for(&c, "[data-testid=collect-report]", 300).await;
+
+        // Stop part-way, then Resume: what was stored stays, and nothing is read twice.
+        click(&c, "[data-testid=collect-stop]").await;
+        wait_for(&c, "[data-testid=collect-stopped]", 60).await;
+        let (partial, _) = stored_keys(&case);
+        assert!(partial.len() < want.len(), "the collection stopped before the end ({} records)", partial.len());
+        shot(&c, "5b-stopped").await;
+        click(&c, "[data-testid=collect-resume-note]").await;
+        wait_for(&c, "p.done-line[data-testid=collect-report]", 300).await;
         shot(&c, "6-done-coverage").await;
         if let Ok(cov) = c.find(Locator::Css("[data-testid=coverage]")).await {
             let png = cov.screenshot().await.unwrap_or_default();

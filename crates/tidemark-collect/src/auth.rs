@@ -614,3 +614,86 @@ pub fn sign_in_error(v: &Value) -> CollectError {
     };
     CollectError::new(Code::SignInFailed, message).with_detail(format!("{error}: {desc}"))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use tidemark_sim::certificate::{SHIPPED_CERT_PEM, SHIPPED_KEY_PEM};
+
+    /// PFX fixtures of the sim's published test key (see `tests-data/README.md`).
+    const MODERN_PFX: &[u8] = include_bytes!("../tests-data/sim-client.pfx");
+    const LEGACY_PFX: &[u8] = include_bytes!("../tests-data/sim-client-legacy.pfx");
+    const PASSWORD: &str = "tidemark-test";
+
+    fn pem_x5t() -> String {
+        Credential::from_pem(SHIPPED_CERT_PEM, SHIPPED_KEY_PEM).unwrap().x5t_s256()
+    }
+
+    #[test]
+    fn pfx_with_the_right_password_is_the_same_certificate_as_the_pem_pair() {
+        let want = pem_x5t();
+        for (name, pfx) in [("modern (AES-256)", MODERN_PFX), ("legacy (3DES/RC2)", LEGACY_PFX)] {
+            let c = Credential::from_pfx(pfx, PASSWORD).unwrap_or_else(|e| panic!("{name}: {e:?}"));
+            assert_eq!(c.x5t_s256(), want, "{name}");
+            // The key inside signs assertions (both algorithms).
+            for alg in ["PS256", "RS256"] {
+                let jwt = c.assertion(alg, "client", "https://login.example/token", 1_700_000_000).unwrap();
+                assert_eq!(jwt.split('.').count(), 3, "{name} {alg}");
+                assert_eq!(claims_of(&jwt)["iss"], "client");
+            }
+        }
+    }
+
+    #[test]
+    fn pfx_with_a_wrong_or_missing_password_fails_saying_so() {
+        for (name, pfx) in [("modern", MODERN_PFX), ("legacy", LEGACY_PFX)] {
+            for pw in ["wrong-password", ""] {
+                let e = Credential::from_pfx(pfx, pw).unwrap_err();
+                assert_eq!(e.code, Code::SignInFailed, "{name} {pw:?}");
+                assert!(e.message.to_lowercase().contains("password"), "{name} {pw:?}: {}", e.message);
+                // The message is the plain one; the library's words go to the detail only.
+                assert!(!e.message.contains(PASSWORD));
+            }
+        }
+    }
+
+    #[test]
+    fn load_tells_pfx_from_pem_by_content_not_by_name() {
+        let dir = tempfile::tempdir().unwrap();
+        let want = pem_x5t();
+        let pw = Secret::new(PASSWORD);
+        // Names that lie about the content: the bytes decide.
+        let pfx_named_pem = dir.path().join("looks-like.pem");
+        std::fs::write(&pfx_named_pem, MODERN_PFX).unwrap();
+        let legacy_named_crt = dir.path().join("legacy.crt");
+        std::fs::write(&legacy_named_crt, LEGACY_PFX).unwrap();
+        let pem_named_pfx = dir.path().join("looks-like.pfx");
+        std::fs::write(&pem_named_pfx, format!("{SHIPPED_CERT_PEM}\n{SHIPPED_KEY_PEM}")).unwrap();
+        for p in [&pfx_named_pem, &legacy_named_crt] {
+            assert_eq!(Credential::load(Some(p), Some(&pw), None).unwrap().x5t_s256(), want, "{}", p.display());
+            // A PFX without its password is refused with a word about the password.
+            let e = Credential::load(Some(p), None, None).unwrap_err();
+            assert_eq!(e.code, Code::SignInFailed);
+            assert!(e.message.contains("password"), "{}", e.message);
+        }
+        // PEM needs no password, and a password given anyway does no harm.
+        assert_eq!(Credential::load(Some(&pem_named_pfx), None, None).unwrap().x5t_s256(), want);
+        assert_eq!(Credential::load(Some(&pem_named_pfx), Some(&pw), None).unwrap().x5t_s256(), want);
+        // The key from the keychain with the certificate file beside it.
+        let cert_only = dir.path().join("cert.pem");
+        std::fs::write(&cert_only, SHIPPED_CERT_PEM).unwrap();
+        let key = Secret::new(SHIPPED_KEY_PEM);
+        assert_eq!(Credential::load(Some(&cert_only), None, Some(&key)).unwrap().x5t_s256(), want);
+        // Neither: a profile error, not a sign-in error.
+        assert_eq!(Credential::load(None, None, None).unwrap_err().code, Code::ProfileInvalid);
+        let missing = dir.path().join("missing.pfx");
+        assert_eq!(Credential::load(Some(&missing), Some(&pw), None).unwrap_err().code, Code::ProfileInvalid);
+    }
+
+    #[test]
+    fn pfx_x5t_matches_what_the_sim_registers() {
+        let c = Credential::from_pfx(MODERN_PFX, PASSWORD).unwrap();
+        let registered = tidemark_sim::certificate::ClientCertificate::from_pem(SHIPPED_CERT_PEM).unwrap();
+        assert_eq!(c.x5t_s256(), registered.x5t_s256());
+    }
+}

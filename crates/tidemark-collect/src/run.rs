@@ -767,7 +767,9 @@ impl Runner {
         b
     }
 
-    async fn split_or_fail(&mut self, w: &mut CollectionWriter, win: &LedgerWindow, why: &str) -> Result<Step> {
+    /// Halves a window whose query kept ending `failed` or matched more records than one query may
+    /// return (`over_limit`); a window of an hour or less fails instead, saying which it was.
+    async fn split_or_fail(&mut self, w: &mut CollectionWriter, win: &LedgerWindow, over_limit: bool) -> Result<Step> {
         if win.end_ms - win.start_ms > HOUR {
             let mid = win.start_ms + (win.end_ms - win.start_ms) / 2;
             let faults = self.api.faults.drain();
@@ -775,7 +777,16 @@ impl Runner {
             w.split_window(win.id, &[(win.start_ms, mid), (mid, win.end_ms)])?;
             return Ok(Step::Finished);
         }
-        Err(CollectError::new(Code::QueryFailed, format!("The Graph audit query for this window kept failing ({why}). Try again later or use the Management API for the last 7 days.")))
+        Err(CollectError::new(
+            Code::QueryFailed,
+            if over_limit {
+                "This window holds more records than one Graph audit query may return, even at one hour. Narrow the \
+                 filters (users, operations, record types) or use the Management API for the last 7 days."
+            } else {
+                "The Graph audit query for this window kept failing (Microsoft ended it as failed each time). Try \
+                 again later or use the Management API for the last 7 days."
+            },
+        ))
     }
 
     async fn graph(&mut self, w: &mut CollectionWriter, win: &LedgerWindow) -> Result<Step> {
@@ -804,7 +815,7 @@ impl Runner {
             "create" => {
                 let attempts = c["attempts"].as_i64().unwrap_or(0);
                 if attempts >= i64::from(self.opts.query_attempts) {
-                    return self.split_or_fail(w, win, "the query ended failed").await;
+                    return self.split_or_fail(w, win, false).await;
                 }
                 let (f, v) =
                     self.api.send_json(&Req::post(self.graph_base(), &res, Some(self.query_body(win)))).await?;
@@ -833,7 +844,7 @@ impl Runner {
                 match v["status"].as_str().unwrap_or_default() {
                     "succeeded" => {
                         if v["isRecordCountLimitExceeded"].as_bool() == Some(true) {
-                            return self.split_or_fail(w, win, "more records than one query may return").await;
+                            return self.split_or_fail(w, win, true).await;
                         }
                         let top = self.opts.page_size.clamp(1, 1000);
                         c["phase"] = json!("records");

@@ -94,6 +94,10 @@ pub struct SimConfig {
     pub graph_page_size: usize,
     /// Graph queries: how many status polls answer `running` before the query finishes.
     pub graph_polls_running: u32,
+    /// Graph queries: the most records one query may return (`recordCountLimit`). A query whose filters
+    /// match more succeeds with `isRecordCountLimitExceeded: true` and serves only the first that many,
+    /// so a client must split its window. `None` (the default): no limit (Microsoft's is ≥ 1,000,000).
+    pub graph_query_record_limit: Option<u64>,
     /// Access-token lifetime in seconds.
     pub token_lifetime_s: i64,
     /// Device-code flow: polling interval in seconds.
@@ -114,6 +118,7 @@ impl Default for SimConfig {
             content_page_size: 200,
             graph_page_size: 150,
             graph_polls_running: 1,
+            graph_query_record_limit: None,
             token_lifetime_s: 3599,
             device_code_interval_s: 5,
             state_dir: None,

@@ -1,6 +1,8 @@
 //! Microsoft Graph audit-log queries (§3): `POST security/auditLog/queries` → `201 notStarted`, polling
 //! through `running` to `succeeded` or `failed`, and `…/records` paged with `@odata.nextLink`, on both
-//! `v1.0` and `beta`.
+//! `v1.0` and `beta`. With [`SimConfig::graph_query_record_limit`](crate::SimConfig) set, a query that
+//! matches more records than the limit succeeds with `isRecordCountLimitExceeded: true` and serves only
+//! the first `limit` records, as Microsoft's per-query record limit does.
 //!
 //! Records are produced lazily: a skip token is a cursor (scenario hour, index among that hour's matching
 //! records), so a query over a 10-million-record tenant walks it page by page. Records come back the way
@@ -111,8 +113,36 @@ fn query_json(s: &SimState, q: &AuditQuery) -> Value {
     let mut v = q.resource.clone();
     v["@odata.context"] =
         json!(format!("{}/graph/{}/$metadata#security/auditLog/queries/$entity", s.base_url, q.version));
-    v["status"] = json!(q.status(s.config.graph_polls_running));
+    let status = q.status(s.config.graph_polls_running);
+    v["status"] = json!(status);
+    if let (Some(limit), "succeeded") = (s.config.graph_query_record_limit, status) {
+        // Only with a configured limit: counting walks every hour of the query.
+        let (first, last) = query_hours(s, q);
+        let n = matching_in_hours(s, q, first, last + 1);
+        v["approximateReturnedRecordCount"] = json!(n.min(limit));
+        v["isRecordCountLimitExceeded"] = json!(n > limit);
+        v["recordCountLimit"] = json!(limit);
+    }
     v
+}
+
+/// The scenario hours a query covers: first, and last (-1 when none).
+fn query_hours(s: &SimState, q: &AuditQuery) -> (u32, i64) {
+    let t = &s.tenant;
+    let first_hour = t.hour_of(q.start_ms).max(0) as u32;
+    let last_hour = (t.hour_of(q.end_ms - 1).min(i64::from(t.hours) - 1)).max(-1);
+    (first_hour, last_hour)
+}
+
+/// How many records of hours `[from, to)` match the query.
+fn matching_in_hours(s: &SimState, q: &AuditQuery, from: u32, to: i64) -> u64 {
+    let mut n = 0u64;
+    let mut h = from;
+    while i64::from(h) < to {
+        n += s.tenant.hour_records(h).iter().filter(|r| matches(q, r)).count() as u64;
+        h += 1;
+    }
+    n
 }
 
 fn string_list(v: &Value, key: &str) -> Vec<String> {
@@ -329,8 +359,7 @@ async fn records(
         },
     };
     let t = &s.tenant;
-    let first_hour = t.hour_of(q.start_ms).max(0) as u32;
-    let last_hour = (t.hour_of(q.end_ms - 1).min(i64::from(t.hours) - 1)).max(-1);
+    let (first_hour, last_hour) = query_hours(&s, &q);
     let (mut hour, mut idx) = match query_param(rq, "$skiptoken") {
         None => (first_hour, 0usize),
         Some(tok) => match parse_cursor(&tok) {
@@ -353,8 +382,21 @@ async fn records(
             }
         }
     }
+    // With a record limit, the query serves its first `limit` records and no more.
+    let mut top = top;
+    let limit = s.config.graph_query_record_limit;
+    let mut at_limit = false;
+    if let Some(limit) = limit {
+        let before = matching_in_hours(&s, &q, first_hour, i64::from(hour)) + idx as u64;
+        let left = limit.saturating_sub(before) as usize;
+        if left <= top {
+            // A record repeated from the previous page (eventual consistency) is not counted.
+            top = left + page.len();
+            at_limit = true;
+        }
+    }
     let mut next: Option<(u32, usize)> = None;
-    while i64::from(hour) <= last_hour {
+    while i64::from(hour) <= last_hour && top > 0 {
         let matching: Vec<Value> = t.hour_records(hour).into_iter().filter(|r| matches(&q, r)).collect();
         while idx < matching.len() && page.len() < top {
             page.push(t.graph_record(&matching[idx]));
@@ -377,6 +419,10 @@ async fn records(
         }
         hour += 1;
         idx = 0;
+    }
+    if at_limit {
+        page.truncate(top);
+        next = None;
     }
     if !page.is_empty() {
         if let Some(_f) = s.faults.roll(FaultKind::MalformedRecord) {

@@ -81,6 +81,14 @@ describe("Live collection", { concurrency: 3 }, () => {
     assert.equal(await page.getByTestId("tab-collection").getAttribute("aria-selected"), "true");
     assert.match(await page.getByTestId("wizard-step").innerText(), /Step 1 of 3/);
     await page.screenshot({ path: screenshotPath("collect-wizard-where") });
+    // Focus stays in the dialog: Tab from the last control comes back to the first, Shift+Tab goes round.
+    const focused = () => page.evaluate(() => document.activeElement?.getAttribute("data-testid"));
+    assert.equal(await focused(), "wizard-where-tenant", "the choice has the focus at first");
+    await page.getByTestId("wizard-next").focus();
+    await page.keyboard.press("Tab");
+    assert.equal(await focused(), "wizard-close");
+    await page.keyboard.press("Shift+Tab");
+    assert.equal(await focused(), "wizard-next");
 
     await page.getByTestId("wizard-where-sim").check();
     await page.getByTestId("wizard-next").click();
@@ -132,6 +140,7 @@ describe("Live collection", { concurrency: 3 }, () => {
     await page.getByTestId("wizard-where-tenant").check();
     await page.getByTestId("wizard-next").click();
     assert.match(await page.getByTestId("wizard-step").innerText(), /Step 2 of 3 · Tenant, app and sign-in/);
+    await page.waitForFunction(() => document.activeElement?.getAttribute("data-testid") === "wizard-cloud");
 
     // Nothing typed: every field says what it wants, nothing is saved.
     await page.getByTestId("wizard-test").click();

@@ -296,7 +296,8 @@ fn collect_setup_preflight_checklist_for_a_privileged_app_an_unprivileged_app_an
         assert!(p.fix.contains(permission), "{src:?}: {}", p.fix);
         assert!(p.fix.contains("administrator") && p.fix.contains("consent"), "{src:?}: {}", p.fix);
     }
-    assert!(line(&cs, m, "permission").message.contains("AF10001"), "{cs:#?}");
+    assert!(line(&cs, m, "permission").message.contains("ActivityFeed.Read"), "{cs:#?}");
+    assert!(line(&cs, m, "permission").detail.contains("AF10001"), "the server's code is in the detail: {cs:#?}");
     assert!(lines(&cs, m, "auditing").is_empty() && lines(&cs, m, "subscription").is_empty(), "{cs:#?}");
 
     // A wrong client secret: every source's token line fails with a plain message, and nothing more.
@@ -308,7 +309,14 @@ fn collect_setup_preflight_checklist_for_a_privileged_app_an_unprivileged_app_an
         assert_eq!(t.status, "fail");
         assert!(t.message.contains("client secret") && t.message.contains("wrong"), "{}", t.message);
         assert!(!t.message.contains("AADSTS") && !t.message.contains("invalid_client"), "plain: {}", t.message);
-        assert!(!t.message.contains("not-the-secret") && !t.fix.contains("not-the-secret"), "{t:?}");
+        assert!(!t.fix.contains("AADSTS") && t.fix.contains("admin"), "the fix is plain: {}", t.fix);
+        assert!(t.detail.contains("AADSTS"), "Microsoft's answer is kept as the detail: {t:?}");
+        assert!(
+            !t.message.contains("not-the-secret")
+                && !t.fix.contains("not-the-secret")
+                && !t.detail.contains("not-the-secret"),
+            "{t:?}"
+        );
     }
     // No secret stored at all.
     let profile = s.profile(&s.c.confidential_client_id, SignIn::ClientSecret, all);

@@ -5,7 +5,7 @@
 use serde::Serialize;
 use ts_rs::TS;
 
-use crate::error::Code;
+use crate::error::{Code, CollectError};
 use crate::http::{Api, Req};
 use crate::profile::Source;
 
@@ -22,6 +22,8 @@ pub struct Check {
     pub message: String,
     /// What to do (empty when ok).
     pub fix: String,
+    /// What the server said, for the tenant's admin or a bug report (empty when nothing more).
+    pub detail: String,
 }
 
 fn line(source: Source, check: &str, status: &str, message: impl Into<String>, fix: impl Into<String>) -> Check {
@@ -31,7 +33,42 @@ fn line(source: Source, check: &str, status: &str, message: impl Into<String>, f
         status: status.into(),
         message: message.into(),
         fix: fix.into(),
+        detail: String::new(),
     }
+}
+
+/// What to do about a failure, by its code, in plain words.
+fn fix_for(code: Code) -> &'static str {
+    match code {
+        Code::KeychainUnavailable => "Unlock this computer's keychain, then test again.",
+        Code::ProfileInvalid => {
+            "Correct the connection (tenant, client id, certificate file or secret) and test again."
+        }
+        Code::SignInFailed => {
+            "Check the tenant, the client id and the secret or certificate with the tenant's admin; the details \
+             say what Microsoft answered."
+        }
+        Code::SignInCancelled => "Test again and finish the sign-in.",
+        Code::SignInTimeout => "Test again and finish the sign-in within five minutes.",
+        Code::PermissionMissing => "Ask the tenant's admin to grant the permission and give admin consent.",
+        Code::Network => "Check the network connection, proxy or VPN, then test again.",
+        Code::Throttled | Code::ServerUnavailable => "Microsoft's service is busy: wait a few minutes and test again.",
+        _ => "Test again; if it fails again, show the details to the tenant's admin.",
+    }
+}
+
+/// A failed check from an error: a plain fix by code, the server's words as the detail.
+fn failed(src: Source, check: &str, e: &CollectError) -> Check {
+    let mut c = line(src, check, "fail", e.message.clone(), fix_for(e.code));
+    c.detail = e.detail.clone().unwrap_or_default();
+    c
+}
+
+/// A failed check from an HTTP answer: the status and the server's message go to the detail.
+fn refused(src: Source, check: &str, message: &str, fix: &str, status: u16, server: String) -> Check {
+    let mut c = line(src, check, "fail", message, fix);
+    c.detail = format!("HTTP {status}: {server}");
+    c
 }
 
 /// Runs the checks for `sources`, in source order.
@@ -57,7 +94,7 @@ pub async fn preflight(api: &Api, sources: &[Source], mailboxes: &[String], cont
         match api.auth().token(&resource).await {
             Ok(_) => out.push(line(src, "token", "ok", "Signed in.", "")),
             Err(e) => {
-                out.push(line(src, "token", "fail", e.message.clone(), e.detail.clone().unwrap_or_default()));
+                out.push(failed(src, "token", &e));
                 continue;
             }
         }
@@ -89,18 +126,26 @@ pub async fn preflight(api: &Api, sources: &[Source], mailboxes: &[String], cont
                             "AF20010" | "AF20013" => ("permission", "The tenant in the profile does not match the sign-in: use the tenant's GUID."),
                             _ => ("permission", "Check the app registration and the tenant."),
                         };
-                        out.push(line(src, check, "fail", format!("{code}: {}", f.error_message()), fix));
+                        let message = match check {
+                            "auditing" => "Unified audit logging is off in this tenant.",
+                            _ if code == "AF10001" => {
+                                "The app may not read the activity feed (ActivityFeed.Read is missing)."
+                            }
+                            _ => "The Management Activity API refused Tidemark.",
+                        };
+                        out.push(refused(src, check, message, fix, f.status, format!("{code}: {}", f.error_message())));
                     }
-                    Err(e) => out.push(line(src, "permission", "fail", e.message, e.detail.unwrap_or_default())),
+                    Err(e) => out.push(failed(src, "permission", &e)),
                 }
             }
             Source::Graph => {
                 let v = api.auth().profile().options.graph_version.clone().unwrap_or_else(|| "beta".into());
                 match api.send(&Req::get(format!("{}/{v}/security/auditLog/queries", r.graph), &resource)).await {
                     Ok(f) if f.status == 200 => out.push(line(src, "permission", "ok", "AuditLogsQuery.Read.All is granted.", "")),
-                    Ok(f) => out.push(line(src, "permission", "fail", format!("HTTP {}: {}", f.status, f.error_message()),
-                        "Grant the app Microsoft Graph AuditLogsQuery.Read.All (or AuditLogsQuery-Exchange.Read.All); an administrator must grant admin consent. AuditLog.Read.All is not the same permission.")),
-                    Err(e) => out.push(line(src, "permission", "fail", e.message, e.detail.unwrap_or_default())),
+                    Ok(f) => out.push(refused(src, "permission", "The app may not run audit log queries (AuditLogsQuery.Read.All is missing).",
+                        "Grant the app Microsoft Graph AuditLogsQuery.Read.All (or AuditLogsQuery-Exchange.Read.All); an administrator must grant admin consent. AuditLog.Read.All is not the same permission.",
+                        f.status, f.error_message())),
+                    Err(e) => out.push(failed(src, "permission", &e)),
                 }
             }
             Source::Activities => {
@@ -114,12 +159,11 @@ pub async fn preflight(api: &Api, sources: &[Source], mailboxes: &[String], cont
                     Ok(f) if f.status == 403 && f.error_message().contains("is not allowed") => out.push(line(src, "available", "fail",
                         "Microsoft disabled the Outlook Activities API in July 2018.",
                         "Collect the same activity from the Unified Audit Log: the Management Activity API or the Graph audit log query.")),
-                    Ok(f) => out.push(line(src, "permission", "fail", format!("HTTP {}: {}", f.status, f.error_message()), "Grant the app Mail.Read on Office 365 Exchange Online.")),
-                    Err(e) => out.push(line(src, "available", "fail", e.message, e.detail.unwrap_or_default())),
+                    Ok(f) => out.push(refused(src, "permission", "The Activities API refused to read the mailbox.", "Grant the app Mail.Read on Office 365 Exchange Online.", f.status, f.error_message())),
+                    Err(e) => out.push(failed(src, "available", &e)),
                 }
             }
         }
     }
-    let _ = Code::PermissionMissing;
     out
 }

@@ -41,7 +41,11 @@ message: string,
 /**
  * What to do (empty when ok).
  */
-fix: string, };
+fix: string, 
+/**
+ * What the server said, for the tenant's admin or a bug report (empty when nothing more).
+ */
+detail: string, };
 
 export type Profile = { 
 /**

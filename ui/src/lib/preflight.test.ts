@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import type { Check } from "./collectBindings";
 import { checkName, checkState, groupChecks, preflightSummary } from "./preflight";
 
-const ok = (source: string, check: string): Check => ({ source, check, status: "ok", message: "Fine.", fix: "" });
+const ok = (source: string, check: string): Check => ({ source, check, status: "ok", message: "Fine.", fix: "", detail: "" });
 
 describe("preflight words", () => {
   it("names checks and states", () => {

@@ -65,7 +65,7 @@ fn failed(src: Source, check: &str, e: &CollectError) -> Check {
 }
 
 /// A failed check from an HTTP answer: the status and the server's message go to the detail.
-fn refused(src: Source, check: &str, message: &str, fix: &str, status: u16, server: String) -> Check {
+fn refused(src: Source, check: &str, message: &str, fix: &str, status: u16, server: &str) -> Check {
     let mut c = line(src, check, "fail", message, fix);
     c.detail = format!("HTTP {status}: {server}");
     c
@@ -133,7 +133,7 @@ pub async fn preflight(api: &Api, sources: &[Source], mailboxes: &[String], cont
                             }
                             _ => "The Management Activity API refused Tidemark.",
                         };
-                        out.push(refused(src, check, message, fix, f.status, format!("{code}: {}", f.error_message())));
+                        out.push(refused(src, check, message, fix, f.status, &format!("{code}: {}", f.error_message())));
                     }
                     Err(e) => out.push(failed(src, "permission", &e)),
                 }
@@ -144,7 +144,7 @@ pub async fn preflight(api: &Api, sources: &[Source], mailboxes: &[String], cont
                     Ok(f) if f.status == 200 => out.push(line(src, "permission", "ok", "AuditLogsQuery.Read.All is granted.", "")),
                     Ok(f) => out.push(refused(src, "permission", "The app may not run audit log queries (AuditLogsQuery.Read.All is missing).",
                         "Grant the app Microsoft Graph AuditLogsQuery.Read.All (or AuditLogsQuery-Exchange.Read.All); an administrator must grant admin consent. AuditLog.Read.All is not the same permission.",
-                        f.status, f.error_message())),
+                        f.status, &f.error_message())),
                     Err(e) => out.push(failed(src, "permission", &e)),
                 }
             }
@@ -159,7 +159,7 @@ pub async fn preflight(api: &Api, sources: &[Source], mailboxes: &[String], cont
                     Ok(f) if f.status == 403 && f.error_message().contains("is not allowed") => out.push(line(src, "available", "fail",
                         "Microsoft disabled the Outlook Activities API in July 2018.",
                         "Collect the same activity from the Unified Audit Log: the Management Activity API or the Graph audit log query.")),
-                    Ok(f) => out.push(refused(src, "permission", "The Activities API refused to read the mailbox.", "Grant the app Mail.Read on Office 365 Exchange Online.", f.status, f.error_message())),
+                    Ok(f) => out.push(refused(src, "permission", "The Activities API refused to read the mailbox.", "Grant the app Mail.Read on Office 365 Exchange Online.", f.status, &f.error_message())),
                     Err(e) => out.push(failed(src, "available", &e)),
                 }
             }

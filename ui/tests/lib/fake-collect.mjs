@@ -106,27 +106,29 @@ function gate() {
 function defaultChecks(pv, sources) {
   const out = [];
   for (const s of sources) {
-    out.push({ source: s, check: "token", status: "ok", message: "Signed in.", fix: "" });
+    out.push({ source: s, check: "token", status: "ok", message: "Signed in.", fix: "", detail: "" });
     if (s === "graph") {
       out.push({
         source: s,
         check: "permission",
         status: "fail",
-        message: `Microsoft refused the audit query: the app registration lacks AuditLogsQuery.Read.All. (Microsoft said: Forbidden ${XSS_IMG})`,
+        message: "Microsoft refused the audit query: the app registration lacks AuditLogsQuery.Read.All.",
         fix: "Ask a Global Administrator to grant AuditLogsQuery.Read.All (Application) to the app registration and to give admin consent, then test again.",
+        detail: `HTTP 403 Forbidden: {"error":{"code":"Authorization_RequestDenied","message":"Insufficient privileges ${XSS_IMG}"}}`,
       });
     } else if (s === "management") {
-      out.push({ source: s, check: "permission", status: "ok", message: "ActivityFeed.Read is granted.", fix: "" });
-      out.push({ source: s, check: "auditing", status: "ok", message: "Unified audit logging answers for this tenant.", fix: "" });
+      out.push({ source: s, check: "permission", status: "ok", message: "ActivityFeed.Read is granted.", fix: "", detail: "" });
+      out.push({ source: s, check: "auditing", status: "ok", message: "Unified audit logging answers for this tenant.", fix: "", detail: "" });
       out.push({
         source: s,
         check: "subscription",
         status: "warn",
         message: "Audit.Exchange has no subscription yet.",
         fix: "Tidemark starts it when the collection begins; Microsoft may take up to 12 hours to show the first content.",
+        detail: "",
       });
     } else {
-      out.push({ source: s, check: "available", status: "ok", message: "The legacy Activities API answers (simulated tenant).", fix: "" });
+      out.push({ source: s, check: "available", status: "ok", message: "The legacy Activities API answers (simulated tenant).", fix: "", detail: "" });
     }
   }
   return out;

@@ -10,6 +10,7 @@ import {
   hasGap,
   layoutCoverage,
   rowLabel,
+  settled,
   runStatusLabel,
   statusOf,
   summarize,
@@ -210,5 +211,15 @@ describe("progress over the map, tallies, summary", () => {
     const all = summarize([cov[0]!]);
     expect(all).toMatchObject({ tone: "ok", sentences: ["Every window was collected and everything the server listed was received."] });
     expect(summarize([win("graph", "", T0, T0 + D, "done", { records: 1, server_count: 3 })]).sentences[0]).toMatch(/^1 collected window has a gap/);
+  });
+});
+
+describe("settled", () => {
+  const w = (status: string) =>
+    ({ window_id: 1, source: "graph", scope: "", start: "2025-03-01T00:00:00.000Z", end: "2025-03-02T00:00:00.000Z", status, server_count: null, records: 5, new_events: 5, duplicates: 0, errors: 0, faults: {}, blind_spots: [] }) as Coverage;
+  it("a window cut off while nothing runs waits for Resume like a planned one; while running it stays running", () => {
+    expect(settled([w("running"), w("done")], false).map((c) => c.status)).toEqual(["planned", "done"]);
+    expect(settled([w("running")], true)[0]?.status).toBe("running");
+    expect(settled([w("running")], false)[0]?.records).toBe(5);
   });
 });

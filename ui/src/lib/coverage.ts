@@ -17,7 +17,7 @@ export interface StatusInfo {
 export const STATUS_INFO: Record<CellStatus, StatusInfo> = {
   done: { label: "Collected", meaning: "Every record the server listed for this window was received." },
   running: { label: "Collecting now", meaning: "Tidemark is reading this window right now." },
-  planned: { label: "Not collected yet", meaning: "Nothing was read for this window yet. Resume the collection to read it." },
+  planned: { label: "Not collected yet", meaning: "This window was not read yet, or only part of it (the collection stopped). Resume the collection to read the rest." },
   failed: { label: "Failed", meaning: "Reading this window failed: its events may be missing from the case. Resume to try again." },
   skipped: {
     label: "Skipped",
@@ -327,6 +327,14 @@ export function axisTicks(layout: Layout, zone: string, widthPx = 1000): Tick[] 
 }
 
 /** A cell with the live progress laid over the last overview (the window being read, its count so far). */
+/**
+ * The map as it stands when nothing runs: a window the ledger still calls `running` was cut off
+ * (Stop, a crash, the app closed) and waits for Resume like a planned one.
+ */
+export function settled(coverage: Coverage[], running: boolean): Coverage[] {
+  return running ? coverage : coverage.map((c) => (c.status === "running" ? { ...c, status: "planned" } : c));
+}
+
 export function withProgress(coverage: Coverage[], p: CollectProgress | null): Coverage[] {
   if (!p) return coverage;
   return coverage.map((c) =>

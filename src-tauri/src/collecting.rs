@@ -330,7 +330,7 @@ impl Collecting {
             base_url: c.base_url.clone(),
             investigator: c.investigator.clone(),
             password: c.user_password.clone(),
-            victim: c.victim.clone(),
+            victim: c.victim,
             now_ms: sim.state.now_ms(),
             from_ms: spec.end_ms - i64::from(spec.days) * DAY_MS,
             to_ms: spec.end_ms,

@@ -55,6 +55,17 @@ impl Desk {
         Ok(self.0.case()?.path().to_path_buf())
     }
 
+    /// `case.busy` while an import writes to the open case (a collection would wait on it).
+    pub fn refuse_while_importing(&self) -> Result<(), ErrorBody> {
+        if self.0.case()?.writer_busy() {
+            return Err(body(&Error::new(
+                ErrorCode::CaseBusy,
+                "An import is writing to this case, so the collection did not start. Start it again when the import has finished.",
+            )));
+        }
+        Ok(())
+    }
+
     /// Who the case log names as the operator.
     pub fn operator(&self) -> String {
         self.0.operator.clone()

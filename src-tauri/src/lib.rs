@@ -29,12 +29,21 @@ async fn app_info(desk: State<'_, Desk>) -> Reply<AppInfo> {
 }
 
 #[tauri::command]
-async fn case_create(desk: State<'_, Desk>, path: String, name: String) -> Reply<CaseSummary> {
+async fn case_create(
+    desk: State<'_, Desk>,
+    collecting: State<'_, Collecting>,
+    path: String,
+    name: String,
+) -> Reply<CaseSummary> {
+    // Another case takes the window: a running collection stops after its page (Resume continues it).
+    collecting.cancel();
     desk.run(move |d| d.create(PathBuf::from(path), &name)).await
 }
 
 #[tauri::command]
-async fn case_open(desk: State<'_, Desk>, path: String) -> Reply<CaseSummary> {
+async fn case_open(desk: State<'_, Desk>, collecting: State<'_, Collecting>, path: String) -> Reply<CaseSummary> {
+    // Another case takes the window: a running collection stops after its page (Resume continues it).
+    collecting.cancel();
     desk.run(move |d| d.open(Path::new(&path))).await
 }
 
@@ -44,13 +53,26 @@ async fn case_summary(desk: State<'_, Desk>) -> Reply<CaseSummary> {
 }
 
 #[tauri::command]
-async fn case_close(desk: State<'_, Desk>) -> Reply<()> {
+async fn case_close(desk: State<'_, Desk>, collecting: State<'_, Collecting>) -> Reply<()> {
+    // Another case takes the window: a running collection stops after its page (Resume continues it).
+    collecting.cancel();
     desk.close();
     Ok(())
 }
 
 #[tauri::command]
-async fn import_files(app: tauri::AppHandle, desk: State<'_, Desk>, paths: Vec<String>) -> Reply<ImportReport> {
+async fn import_files(
+    app: tauri::AppHandle,
+    desk: State<'_, Desk>,
+    collecting: State<'_, Collecting>,
+    paths: Vec<String>,
+) -> Reply<ImportReport> {
+    if collecting.is_running() {
+        return Err(ErrorBody::from(&tidemark_core::Error::new(
+            tidemark_core::ErrorCode::CaseBusy,
+            "A collection is writing to this case, so nothing was imported. Import again when it has finished, or stop it first.",
+        )));
+    }
     let paths: Vec<PathBuf> = paths.into_iter().map(PathBuf::from).collect();
     desk.with_case(move |c| c.import(&paths, &mut |p| drop(app.emit("import-progress", p)))).await
 }
@@ -378,6 +400,7 @@ async fn collect_start(
     sources: Vec<tidemark_collect::Source>,
 ) -> Reply<tidemark_collect::run::RunReport> {
     let (path, operator) = (desk.case_path()?, desk.operator());
+    desk.refuse_while_importing()?;
     let c = collecting.inner().clone();
     let sources = if sources.is_empty() { None } else { Some(sources) };
     c.collect(app, path, operator, Some(profile_id), Some((from_ms, to_ms)), sources, false).await
@@ -391,6 +414,7 @@ async fn collect_resume(
     collecting: State<'_, Collecting>,
 ) -> Reply<tidemark_collect::run::RunReport> {
     let (path, operator) = (desk.case_path()?, desk.operator());
+    desk.refuse_while_importing()?;
     let c = collecting.inner().clone();
     c.collect(app, path, operator, None, None, None, true).await
 }

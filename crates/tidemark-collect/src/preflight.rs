@@ -133,7 +133,14 @@ pub async fn preflight(api: &Api, sources: &[Source], mailboxes: &[String], cont
                             }
                             _ => "The Management Activity API refused Tidemark.",
                         };
-                        out.push(refused(src, check, message, fix, f.status, &format!("{code}: {}", f.error_message())));
+                        out.push(refused(
+                            src,
+                            check,
+                            message,
+                            fix,
+                            f.status,
+                            &format!("{code}: {}", f.error_message()),
+                        ));
                     }
                     Err(e) => out.push(failed(src, "permission", &e)),
                 }

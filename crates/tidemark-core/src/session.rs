@@ -123,6 +123,11 @@ impl OpenCase {
         writer.import_with(paths, &self.formats, ImportControl { cancel: &self.cancel_import }, progress)
     }
 
+    /// Whether a long write (an import) holds the case's writer right now.
+    pub fn writer_busy(&self) -> bool {
+        matches!(self.writer.try_lock(), Err(TryLockError::WouldBlock))
+    }
+
     /// Asks a running import to stop after the batch it is writing (what was written is kept).
     pub fn cancel_import(&self) {
         self.cancel_import.store(true, Ordering::Relaxed);

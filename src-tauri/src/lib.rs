@@ -436,6 +436,28 @@ async fn collection_overview(
     blocking(move || c.overview(&path)).await
 }
 
+/// Shows a file the investigator made (an export, a report) in the system's file manager.
+#[tauri::command]
+async fn reveal_in_folder(app: tauri::AppHandle, path: String) -> Reply<()> {
+    use tauri_plugin_opener::OpenerExt;
+    let p = PathBuf::from(&path);
+    if !p.exists() {
+        return Err(ErrorBody::from(&tidemark_core::Error::new(
+            tidemark_core::ErrorCode::Io,
+            format!("{path} is not there any more (moved or deleted), so it cannot be shown."),
+        )));
+    }
+    app.opener().reveal_item_in_dir(&p).map_err(|e| {
+        ErrorBody::from(
+            &tidemark_core::Error::new(
+                tidemark_core::ErrorCode::Io,
+                "The file manager could not be opened. The file is at the path shown.",
+            )
+            .with_detail(e.to_string()),
+        )
+    })
+}
+
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Reply<T> + Send + 'static) -> Reply<T> {
     tauri::async_runtime::spawn_blocking(f)
         .await
@@ -515,7 +537,8 @@ pub fn run() {
             collect_start,
             collect_resume,
             collect_cancel,
-            collection_overview
+            collection_overview,
+            reveal_in_folder
         ])
         .run(tauri::generate_context!())
         .unwrap_or_else(|e| {

@@ -206,6 +206,12 @@ export interface ExportDestination {
 export const exportDestinationCheck = (path: string, format: ExportFormat): Promise<ExportDestination> =>
   call("export_destination_check", { path, format });
 
+/**
+ * Opens the computer's file manager at a written file (an export, its manifest, a report's CSV), with
+ * the file selected. Rejects with `io` when the file is gone or no file manager could be opened.
+ */
+export const revealInFolder = (path: string): Promise<null> => call("reveal_in_folder", { path });
+
 export const CASE_EXTENSION = "tidemark";
 const CASE_FILTER = { name: "Tidemark case", extensions: [CASE_EXTENSION] };
 

@@ -87,3 +87,7 @@ export function errorAdvice(code: ErrorCode): string {
       return "This is a fault in Tidemark, not in your data. The technical details below help to fix it.";
   }
 }
+
+/** What to do when "Show in folder" fails (the file was moved or deleted, or no file manager opened). */
+export const REVEAL_ADVICE =
+  "The full path is shown here: open that folder in your file manager yourself (you can copy the path), or export again if the file was moved or deleted.";

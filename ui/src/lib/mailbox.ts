@@ -3,7 +3,9 @@
 // in plain words. Everything here returns text; the component renders it through text interpolation.
 
 import type { MailboxEntry, MailboxPage, MailboxSession, PaneTiming, ReportKind, ReportRow } from "./bindings";
-import { formatDuration, formatTimeMs, plural } from "./format";
+import { formatDuration, formatTimeMs, plural, zoneSuffix } from "./format";
+import { parseRangeInput } from "./collectForm";
+import { displayZone } from "./zone.svelte";
 
 /** What the stream holds after one or more pages. */
 export interface StreamState {
@@ -131,23 +133,139 @@ export function countsText(s: MailboxSession): string {
   return s.counts.map((c) => `${c.count} ${c.action}`).join(" · ");
 }
 
-/** `14:12:00.800` (UTC). */
-export function timeOfDay(ms: number): string {
-  return formatTimeMs(ms).slice(11);
+/** `14:12:00.800` in the display zone (the session's span above it names the zone). */
+export function timeOfDay(ms: number, zone: string = displayZone()): string {
+  return formatTimeMs(ms, "ms", zone).slice(11);
 }
 
-/** `2018-05-14` (UTC). */
-export function dayOf(ms: number): string {
-  return formatTimeMs(ms).slice(0, 10);
+/** `2018-05-14` in the display zone. */
+export function dayOf(ms: number, zone: string = displayZone()): string {
+  return formatTimeMs(ms, "ms", zone).slice(0, 10);
 }
 
-/** "2018-05-14 14:10:00 – 14:18:00 UTC", with the second date only when it differs. */
-export function sessionSpan(s: MailboxSession): string {
-  const a = formatTimeMs(s.first_ms, "second");
-  const b = formatTimeMs(s.last_ms, "second");
+/**
+ * Two moments in the display zone, to the second, the zone at the end: "2018-05-14 14:10:00 – 14:18:00 UTC",
+ * "2018-05-14 10:10:00 – 10:18:00 UTC-04:00", with the second date only when it differs.
+ */
+export function momentSpan(firstMs: number, lastMs: number, zone: string = displayZone()): string {
+  const a = formatTimeMs(firstMs, "second", zone);
+  const b = formatTimeMs(lastMs, "second", zone);
   if (a === "" || b === "") return "";
-  if (a === b) return `${a} UTC`;
-  return a.slice(0, 10) === b.slice(0, 10) ? `${a} – ${b.slice(11)} UTC` : `${a} – ${b} UTC`;
+  const z = zoneSuffix(lastMs, zone);
+  if (a === b) return `${a} ${z}`;
+  return a.slice(0, 10) === b.slice(0, 10) ? `${a} – ${b.slice(11)} ${z}` : `${a} – ${b} ${z}`;
+}
+
+/** A session's time span in the display zone (see momentSpan). */
+export function sessionSpan(s: MailboxSession, zone: string = displayZone()): string {
+  return momentSpan(s.first_ms, s.last_ms, zone);
+}
+
+// ---- the From/To fields, typed in the display zone (the engine gets UTC ISO times)
+
+/** A typed bound and the exact moment it stands for (kept when a zone change rewrote the text). */
+export interface BoundPin {
+  text: string;
+  ms: number;
+}
+
+const ZONED = /^(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?)\s*(z|[+-]\d{2}:?\d{2})$/i;
+const WALL = /^(\d{4}-\d{2}-\d{2}(?:[ T]\d{1,2}:\d{2}(:\d{2})?)?)(?:\.(\d{1,9}))?$/;
+
+/**
+ * A typed From (or, with `end`, To) as Unix ms: "2018-05-14", "2018-05-14 10:00", "2018-05-14T10:00:30(.250)"
+ * are wall-clock times in `zone`; a time with its own zone ("…Z", "…+02:00") is read as written. A bare
+ * date as To means the whole day. null when the field is empty, undefined when it is not such a time.
+ * `pin`: the text a zone change wrote, which stands for exactly its moment.
+ */
+export function boundMs(text: string, zone: string, end: boolean, pin: BoundPin | null = null): number | null | undefined {
+  const t = text.trim();
+  if (t === "") return null;
+  if (pin !== null && pin.text.trim() === t) return pin.ms;
+  const z = ZONED.exec(t);
+  if (z) {
+    const offset = (z[3] ?? "").toUpperCase() === "Z" ? "Z" : (z[3] ?? "").replace(/^([+-]\d{2}):?(\d{2})$/, "$1:$2");
+    const time = /^\d:/.test(z[2] ?? "") ? `0${z[2]}` : z[2];
+    const ms = Date.parse(`${z[1]}T${time}${offset}`);
+    return Number.isNaN(ms) ? undefined : ms;
+  }
+  const m = WALL.exec(t);
+  if (!m) return undefined;
+  const base = m[1] ?? "";
+  const frac = m[3];
+  if (frac !== undefined && m[2] === undefined) return undefined; // a fraction needs seconds
+  const ms = parseRangeInput(base, zone);
+  if (ms === null) return undefined;
+  if (end && base.length === 10) {
+    const [y, mo, d] = base.split("-").map(Number) as [number, number, number];
+    const next = parseRangeInput(new Date(Date.UTC(y, mo - 1, d + 1)).toISOString().slice(0, 10), zone);
+    return next === null ? undefined : next - 1;
+  }
+  return ms + (frac === undefined ? 0 : Number(frac.padEnd(3, "0").slice(0, 3)));
+}
+
+/** A moment as the From/To fields show it in `zone`: to the minute when whole, else to the second. */
+export function formatBoundInput(ms: number, zone: string): string {
+  return formatTimeMs(ms, ms % 60_000 === 0 ? "minute" : "second", zone);
+}
+
+/**
+ * The zone the fields are read in, named: "UTC", "America/New_York (UTC-04:00)", with the offset at `atMs`
+ * (best the typed time: daylight saving time moves it).
+ */
+export function zoneLabel(zone: string, atMs: number = Date.now()): string {
+  return zone === "UTC" ? "UTC" : `${zone} (${zoneSuffix(atMs, zone)})`;
+}
+
+export type RangeResult = { fromMs: number | null; toMs: number | null } | { problem: string };
+
+/**
+ * The From/To fields read in `zone`, or what is wrong in words. `exampleDay` ("2018-05-14", best a day of
+ * the case) is used in the message.
+ */
+export function mailboxRange(
+  fromText: string,
+  toText: string,
+  zone: string,
+  exampleDay: string,
+  pins: { from?: BoundPin | null; to?: BoundPin | null } = {},
+): RangeResult {
+  const fromMs = boundMs(fromText, zone, false, pins.from ?? null);
+  const toMs = boundMs(toText, zone, true, pins.to ?? null);
+  const how = (name: string, text: string) =>
+    `${name} needs a date like ${exampleDay} or ${exampleDay} 10:00 (in ${zone}); “${text.trim()}” is not one.`;
+  if (fromMs === undefined) return { problem: how("From", fromText) };
+  if (toMs === undefined) return { problem: how("To", toText) };
+  if (fromMs !== null && toMs !== null && fromMs > toMs) return { problem: "From is later than To. Swap the two times." };
+  return { fromMs, toMs };
+}
+
+/** What the engine reads: ISO 8601 UTC with milliseconds, or null. */
+export function boundIso(ms: number | null): string | null {
+  return ms === null ? null : new Date(ms).toISOString();
+}
+
+/** The range a stream shows, in `zone`: "2018-05-14 10:00 – 2018-05-14 23:59:59 UTC-04:00", "from …", "until …". */
+export function rangeText(fromMs: number | null, toMs: number | null, zone: string = displayZone()): string {
+  const fmt = (ms: number) => formatBoundInput(ms, zone);
+  if (fromMs !== null && toMs !== null) return `${fmt(fromMs)} – ${fmt(toMs)} ${zoneSuffix(toMs, zone)}`;
+  if (fromMs !== null) return `from ${fmt(fromMs)} ${zoneSuffix(fromMs, zone)}`;
+  if (toMs !== null) return `until ${fmt(toMs)} ${zoneSuffix(toMs, zone)}`;
+  return "";
+}
+
+/**
+ * Placeholders for the From/To fields: the case's first and last minute in `zone` (so an empty field
+ * reads as "from the start", "to the end"), or the shape of a time when the case has no events.
+ */
+export function rangePlaceholders(firstIso: string | null | undefined, lastIso: string | null | undefined, zone: string): { from: string; to: string } {
+  const a = firstIso ? Date.parse(firstIso) : NaN;
+  const b = lastIso ? Date.parse(lastIso) : NaN;
+  if (Number.isNaN(a) || Number.isNaN(b)) return { from: "YYYY-MM-DD hh:mm", to: "YYYY-MM-DD hh:mm" };
+  return {
+    from: formatTimeMs(Math.floor(a / 60_000) * 60_000, "minute", zone),
+    to: formatTimeMs(Math.ceil(b / 60_000) * 60_000, "minute", zone),
+  };
 }
 
 /** Length of a session in words, "" for a single moment. */

@@ -132,6 +132,19 @@ export function aroundQuery(timeMs: number, minutes: number): string {
   return `after:${isoMs(timeMs - m)} before:${isoMs(timeMs + m)}`;
 }
 
+/**
+ * The query narrowed to the events listed before a moment in `sort` order: with `asc`, those up to the
+ * millisecond before it; with `desc`, those from the millisecond after it. Its count is the position of
+ * the moment's first event in the result. The engine keeps the last after:/before: of a query, so the
+ * bound added here wins over one already in it (an event outside that range is not in the result
+ * anyway, which the page at that position shows).
+ */
+export function earlierQuery(query: string, timeMs: number, sort: "asc" | "desc"): string {
+  const bound = sort === "asc" ? `before:${isoMs(timeMs - 1)}` : `after:${isoMs(timeMs + 1)}`;
+  const q = query.trim();
+  return q === "" ? bound : `${q} ${bound}`;
+}
+
 export interface PivotSource {
   time_ms: number;
   actor: string | null;

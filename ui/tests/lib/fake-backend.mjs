@@ -530,6 +530,14 @@ export class FakeBackend {
       case "import_cancel":
         this.cancelRequested = true;
         return { ok: null };
+      case "reveal_in_folder": {
+        // The app opens the file manager at the file; here it only notes the path. Paths listed in
+        // `revealMissing` were moved or deleted meanwhile (the app's answer, word for word).
+        (this.revealed ??= []).push(args.path);
+        if ((this.revealMissing ?? []).includes(args.path))
+          return this.err("io", `${args.path} is not there any more (moved or deleted), so it cannot be shown.`);
+        return { ok: null };
+      }
       case "plugin:dialog|open":
         return { ok: typeof this.dialogOpen === "function" ? this.dialogOpen(args) : this.dialogOpen };
       case "plugin:dialog|save":

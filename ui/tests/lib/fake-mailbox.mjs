@@ -257,7 +257,10 @@ export function withCaseHomeAndMailbox(backend, opts = {}) {
         }
         if (mailbox.trim().toLowerCase() !== MAILBOX) return { ok: { mailbox: mailbox.trim(), entries: [], sessions: [], next: null } };
         const start = after === null ? 0 : Number(after.slice(2));
-        const all = f.entries;
+        // Both ends inclusive; a bare date as `to` is the whole day (the UI sends full UTC times).
+        const lo = from ? Date.parse(from.length <= 10 ? `${from}T00:00:00Z` : from) : -Infinity;
+        const hi = to ? Date.parse(to.length <= 10 ? `${to}T00:00:00Z` : to) + (to.length <= 10 ? 86_399_999 : 0) : Infinity;
+        const all = f.entries.filter((e) => e.time_ms >= lo && e.time_ms <= hi);
         const entries = all.slice(start, start + Math.min(limit, state.maxPage ?? limit));
         const end = start + entries.length;
         const ids = new Set(entries.map((e) => e.session));

@@ -104,6 +104,24 @@ describe("PageCache (random access by blocks)", () => {
     expect(cache.inconsistencies).toBe(0);
   });
 
+  it("a first block given with the reset is shown at once; the next block follows it by keyset", async () => {
+    const { calls, source, idAt } = fakeSource(5000);
+    const cache = new PageCache(source, () => {}, { pageSize: 100 });
+    const first = source.page({ query: "q", sort: "desc", after: null, limit: 100 });
+    calls.shift()!.resolve();
+    cache.reset("q", "desc", await first);
+    expect(cache.get(0)?.id).toBe(idAt(0, "desc").toString());
+    expect(cache.get(99)?.id).toBe(idAt(99, "desc").toString());
+    cache.ensureRange(0, 30);
+    await flush();
+    expect(calls.length).toBe(0);
+    cache.ensureRange(90, 130);
+    await drain(calls);
+    expect(cache.requests).toEqual({ keyset: 2, seek: 0 });
+    for (let p = 0; p < 200; p++) expect(cache.get(p)?.id).toBe(idAt(p, "desc").toString());
+    expect(cache.inconsistencies).toBe(0);
+  });
+
   it("jumps to 73 % and to the end of 10,000,000 rows with one seek each, then continues by keyset", async () => {
     const N = 10_000_000;
     const { calls, source, idAt } = fakeSource(N);

@@ -119,8 +119,12 @@ export class PageCache {
     return -1;
   }
 
-  /** Discards everything and starts a new generation for a new query or sort order. */
-  reset(query: string, sort: SortOrder): void {
+  /**
+   * Discards everything and starts a new generation for a new query or sort order. `first` is the list's
+   * first block when the caller already has it (asked for alongside the count): the rows then come with
+   * the reset, in one render, without a round of "loading…" rows in between.
+   */
+  reset(query: string, sort: SortOrder, first?: Page): void {
     this.gen++;
     this.blocks = new Map();
     this.inFlight = new Set();
@@ -132,6 +136,10 @@ export class PageCache {
     this._requests = { keyset: 0, seek: 0 };
     this._query = query;
     this._sort = sort;
+    if (first) {
+      this._requests.keyset++;
+      this.store(0, first);
+    }
     this.onChange();
   }
 

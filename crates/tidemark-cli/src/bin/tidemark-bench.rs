@@ -2,6 +2,8 @@
 //!
 //! Runs each query's first page (and a deep keyset page, and counts) many times and prints latency
 //! percentiles. Measures the engine as the app uses it, through `CaseReader`, not raw SQL.
+//! `--ui-queries Q…` after RUNS measures only those queries as the timeline asks for them
+//! (`scripts/bench-ui`: count, first page of 500, facets).
 
 use std::time::Instant;
 
@@ -31,10 +33,36 @@ fn measure(name: &str, runs: usize, mut f: impl FnMut() -> usize) {
     );
 }
 
+/// What the timeline asks for a search, query by query (`scripts/bench-ui`): the count, the first page
+/// of 500 oldest first (the page cache's block), both together, and the facets panel's top 10.
+fn ui_queries(r: &CaseReader, runs: usize, queries: &[String]) {
+    for query in queries {
+        let text = if query.is_empty() { "(everything)" } else { query.as_str() };
+        let q = match Query::parse(query) {
+            Ok(q) => q,
+            Err(e) => {
+                eprintln!("tidemark-bench: {text}: {}", e.message);
+                std::process::exit(2);
+            }
+        };
+        measure(&format!("count {text}"), runs, || r.count(&q).map(|c| c.matching as usize).unwrap_or(0));
+        measure(&format!("first page (500, oldest first) {text}"), runs, || {
+            r.page(&q, SortOrder::Asc, None, 500).map(|p| p.rows.len()).unwrap_or(0)
+        });
+        measure(&format!("count + first page {text}"), runs, || {
+            let _ = r.count(&q);
+            r.page(&q, SortOrder::Asc, None, 500).map(|p| p.rows.len()).unwrap_or(0)
+        });
+        measure(&format!("facets (top 10 of 9 fields) {text}"), runs.min(5), || {
+            r.facets(&q, 10).map(|f| f.matching as usize).unwrap_or(0)
+        });
+    }
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
     let (Some(case), runs) = (args.next(), args.next().and_then(|r| r.parse().ok()).unwrap_or(50usize)) else {
-        eprintln!("usage: tidemark-bench CASE.tidemark [RUNS]");
+        eprintln!("usage: tidemark-bench CASE.tidemark [RUNS] [--ui-queries QUERY…]");
         std::process::exit(2);
     };
     let r = match CaseReader::open(std::path::Path::new(&case)) {
@@ -46,6 +74,10 @@ fn main() {
     };
     let total = r.count(&Query::all()).map(|c| c.matching).unwrap_or(0);
     println!("case {case}: {total} events, {runs} runs per query (warm page cache)");
+    if args.next().as_deref() == Some("--ui-queries") {
+        ui_queries(&r, runs, &args.collect::<Vec<_>>());
+        return;
+    }
     // A message id and an hour from the data itself, so the queries hit real values.
     let sample = r.page(&Query::parse("op:MailItemsAccessed").unwrap(), SortOrder::Asc, None, 1).unwrap();
     let msgid =

@@ -102,7 +102,8 @@ export function toErrorBody(e: unknown): ErrorBody {
   return { code: "internal", message: "Something went wrong inside Tidemark.", detail: text };
 }
 
-async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
+/** Invokes a command; any rejection becomes an ErrorBody. Other command modules (collect.ts) use it too. */
+export async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
   try {
     return await invoke<T>(cmd, args);
   } catch (e) {
@@ -282,23 +283,20 @@ function safeUnlisten(p: Promise<() => void | Promise<void>>): Unlisten {
   };
 }
 
-/** Subscribes to `import-progress`. Never throws; returns a no-op unsubscriber when events are unavailable. */
-export function onImportProgress(cb: (p: ImportProgress) => void): Unlisten {
+/** Subscribes to a backend event. Never throws; returns a no-op unsubscriber when events are unavailable. */
+export function onEvent<T>(name: string, cb: (payload: T) => void): Unlisten {
   try {
-    return safeUnlisten(listen<ImportProgress>("import-progress", (e) => cb(e.payload)));
+    return safeUnlisten(listen<T>(name, (e) => cb(e.payload)));
   } catch {
     return () => {};
   }
 }
 
-/** Subscribes to `export-progress`. Never throws. */
-export function onExportProgress(cb: (p: ExportProgress) => void): Unlisten {
-  try {
-    return safeUnlisten(listen<ExportProgress>("export-progress", (e) => cb(e.payload)));
-  } catch {
-    return () => {};
-  }
-}
+/** Subscribes to `import-progress`. */
+export const onImportProgress = (cb: (p: ImportProgress) => void): Unlisten => onEvent("import-progress", cb);
+
+/** Subscribes to `export-progress`. */
+export const onExportProgress = (cb: (p: ExportProgress) => void): Unlisten => onEvent("export-progress", cb);
 
 export type DragDrop =
   | { type: "enter"; paths: string[] }

@@ -2,10 +2,8 @@
 // prompts and collection runs. Types: collectBindings.ts (generated from the engine). Every command
 // rejects with an ErrorBody (collect.* codes; advice in errors.ts).
 
-import { invoke } from "@tauri-apps/api/core";
-import { listen } from "@tauri-apps/api/event";
 import { open } from "@tauri-apps/plugin-dialog";
-import { toErrorBody, type Unlisten } from "./backend";
+import { call, onEvent, toErrorBody, type Unlisten } from "./backend";
 import type {
   Check,
   CollectDefaults,
@@ -19,14 +17,6 @@ import type {
   SimulatedTenant,
   Source,
 } from "./collectBindings";
-
-async function call<T>(cmd: string, args?: Record<string, unknown>): Promise<T> {
-  try {
-    return await invoke<T>(cmd, args);
-  } catch (e) {
-    throw toErrorBody(e);
-  }
-}
 
 export type SignInMethod = "browser" | "device-code" | "client-secret" | "certificate";
 
@@ -66,37 +56,8 @@ export async function pickCertificate(): Promise<string | null> {
   }
 }
 
-/** An unsubscriber that works whether or not `listen` has resolved yet (as backend.ts's own). */
-function safeUnlisten(p: Promise<() => void | Promise<void>>): Unlisten {
-  let stopped = false;
-  let fn: (() => void | Promise<void>) | null = null;
-  p.then(
-    (f) => {
-      if (stopped) void Promise.resolve().then(f).catch(() => {});
-      else fn = f;
-    },
-    () => {},
-  );
-  return () => {
-    stopped = true;
-    if (fn) void Promise.resolve().then(fn).catch(() => {});
-  };
-}
-
 /** Subscribes to `sign-in`. Never throws. */
-export function onSignIn(cb: (p: SignInPrompt) => void): Unlisten {
-  try {
-    return safeUnlisten(listen<SignInPrompt>("sign-in", (e) => cb(e.payload)));
-  } catch {
-    return () => {};
-  }
-}
+export const onSignIn = (cb: (p: SignInPrompt) => void): Unlisten => onEvent("sign-in", cb);
 
 /** Subscribes to `collect-progress`. Never throws. */
-export function onCollectProgress(cb: (p: CollectProgress) => void): Unlisten {
-  try {
-    return safeUnlisten(listen<CollectProgress>("collect-progress", (e) => cb(e.payload)));
-  } catch {
-    return () => {};
-  }
-}
+export const onCollectProgress = (cb: (p: CollectProgress) => void): Unlisten => onEvent("collect-progress", cb);

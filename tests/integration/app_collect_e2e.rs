@@ -10,44 +10,16 @@
 //! scripts/keyring-session); skipped without a display unless `CI` is set.
 
 use std::collections::BTreeSet;
-use std::net::TcpListener;
 use std::path::PathBuf;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use tidemark_sim::{ScenarioSpec, Tenant};
-use tidemark_tests::{binary, repo_root};
+use tidemark_tests::binary;
 
-struct Driver(Child);
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        // SIGTERM lets tauri-driver stop WebKitWebDriver too; SIGKILL would orphan it on the port.
-        let _ = Command::new("kill").args(["-TERM", &self.0.id().to_string()]).status();
-        let deadline = Instant::now() + Duration::from_secs(5);
-        while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.0.try_wait() {
-                return;
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        let _ = self.0.kill();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
-}
-
-async fn shot(c: &Client, name: &str) {
-    tokio::time::sleep(Duration::from_millis(300)).await;
-    let dir = repo_root().join("target/screenshots");
-    std::fs::create_dir_all(&dir).unwrap();
-    if let Ok(png) = c.screenshot().await {
-        let _ = std::fs::write(dir.join(format!("e2e-collect-{name}.png")), png);
-    }
-}
+use crate::app_e2e::{click, have_display, open_app, runtime, screenshots_dir, shot, start_driver, text_of};
+use crate::collect::stored;
 
 async fn wait_for(c: &Client, css: &str, secs: u64) -> fantoccini::elements::Element {
     c.wait()
@@ -55,17 +27,6 @@ async fn wait_for(c: &Client, css: &str, secs: u64) -> fantoccini::elements::Ele
         .for_element(Locator::Css(css))
         .await
         .unwrap_or_else(|e| panic!("{css} did not appear within {secs} s: {e}"))
-}
-
-async fn text_of(c: &Client, css: &str) -> String {
-    match c.find(Locator::Css(css)).await {
-        Ok(e) => e.text().await.unwrap_or_default(),
-        Err(_) => String::new(),
-    }
-}
-
-async fn click(c: &Client, css: &str) {
-    wait_for(c, css, 20).await.click().await.unwrap_or_else(|e| panic!("click {css}: {e}"));
 }
 
 /// Every record the simulated tenant's demo scenario holds for the app's default sources: each UAL
@@ -81,24 +42,9 @@ fn sims_record_ids() -> BTreeSet<String> {
     ids
 }
 
-fn stored_keys(case: &std::path::Path) -> (BTreeSet<String>, usize) {
-    let db = rusqlite::Connection::open(case).unwrap();
-    let keys: Vec<String> = db
-        .prepare("SELECT record_key FROM event")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    let n = keys.len();
-    (keys.into_iter().collect(), n)
-}
-
 #[test]
 fn the_app_connects_to_the_simulated_tenant_with_pkce_collects_and_the_timeline_shows_every_record() {
-    if std::env::var_os("DISPLAY").is_none() {
-        assert!(std::env::var_os("CI").is_none(), "CI must run this test under xvfb-run");
-        eprintln!("SKIP: no DISPLAY (run under xvfb-run)");
+    if !have_display() {
         return;
     }
     if std::env::var_os("DBUS_SESSION_BUS_ADDRESS").is_none() {
@@ -116,50 +62,17 @@ fn the_app_connects_to_the_simulated_tenant_with_pkce_collects_and_the_timeline_
     assert!(ok.success());
     let want = sims_record_ids();
 
-    let port = free_port();
-    let native = free_port();
-    let driver = Driver(
-        Command::new("tauri-driver")
-            .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
-            .env("TIDEMARK_CONFIG_DIR", dir.path().join("config"))
-            .env("TIDEMARK_E2E_FOLLOW_SIGN_IN", "1")
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("tauri-driver is installed by scripts/setup"),
-    );
-    let app = binary("tidemark-app");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(async {
-        let mut caps = serde_json::Map::new();
-        caps.insert("browserName".into(), "wry".into());
-        caps.insert(
-            "tauri:options".into(),
-            serde_json::json!({ "application": app, "args": [case.to_str().unwrap()] }),
-        );
-        let url = format!("http://127.0.0.1:{port}");
-        let mut client = None;
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while client.is_none() {
-            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-                .capabilities(caps.clone())
-                .connect(&url)
-                .await
-            {
-                Ok(c) => client = Some(c),
-                Err(e) if Instant::now() > deadline => panic!("no WebDriver session: {e}"),
-                Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
-            }
-        }
-        let c = client.unwrap();
+    let (driver, port) = start_driver(&dir.path().join("config"), &[("TIDEMARK_E2E_FOLLOW_SIGN_IN", "1")]);
+    runtime().block_on(async {
+        let c = open_app(port, &case).await;
         c.set_window_size(1280, 800).await.ok();
 
         // Case home → Collect… opens the collection screen, and the wizard since no connection exists.
-        wait_for(&c, "[data-testid=case-view]", 30).await;
         click(&c, "[data-testid=tab-home]").await;
         click(&c, "[data-testid=home-collect]").await;
         wait_for(&c, "[data-testid=collection-view]", 20).await;
         wait_for(&c, "[data-testid=wizard]", 20).await;
-        shot(&c, "1-wizard-where").await;
+        shot(&c, "collect-1-wizard-where").await;
 
         // The simulated tenant, signed in with the browser (authorization code + PKCE).
         click(&c, "[data-testid=wizard-where-sim]").await;
@@ -168,7 +81,7 @@ fn the_app_connects_to_the_simulated_tenant_with_pkce_collects_and_the_timeline_
         click(&c, "[data-testid=wizard-sim-start]").await;
         wait_for(&c, "[data-testid=wizard-sim-account]", 30).await;
         assert!(text_of(&c, "[data-testid=wizard-sim-user]").await.contains('@'), "the sim's test account is shown");
-        shot(&c, "2-wizard-sim").await;
+        shot(&c, "collect-2-wizard-sim").await;
         click(&c, "[data-testid=wizard-test]").await;
 
         // The preflight: the sign-in went through the real loopback listener; every check is listed.
@@ -192,7 +105,7 @@ fn the_app_connects_to_the_simulated_tenant_with_pkce_collects_and_the_timeline_
             row_text.iter().any(|t| t.contains("Signed in")),
             "the token check says the sign-in worked: {row_text:?}\nsummary: {summary}"
         );
-        shot(&c, "3-preflight").await;
+        shot(&c, "collect-3-preflight").await;
         click(&c, "[data-testid=wizard-save]").await;
         let deadline = Instant::now() + Duration::from_secs(20);
         while c.find(Locator::Css("[data-testid=wizard]")).await.is_ok() {
@@ -202,29 +115,29 @@ fn the_app_connects_to_the_simulated_tenant_with_pkce_collects_and_the_timeline_
 
         // Collect the default range (the scenario's span) from every source of the profile.
         wait_for(&c, "[data-testid=collect-from]", 20).await;
-        shot(&c, "4-ready").await;
+        shot(&c, "collect-4-ready").await;
         click(&c, "[data-testid=collect-start]").await;
         wait_for(&c, "[data-testid=collect-progress]", 30).await;
-        shot(&c, "5-collecting").await;
+        shot(&c, "collect-5-collecting").await;
 
         // Stop part-way, then Resume: what was stored stays, and nothing is read twice.
         click(&c, "[data-testid=collect-stop]").await;
         wait_for(&c, "[data-testid=collect-stopped]", 60).await;
-        let (partial, _) = stored_keys(&case);
+        let (partial, _) = stored(&case);
         assert!(partial.len() < want.len(), "the collection stopped before the end ({} records)", partial.len());
-        shot(&c, "5b-stopped").await;
+        shot(&c, "collect-5b-stopped").await;
         click(&c, "[data-testid=collect-resume-note]").await;
         wait_for(&c, "p.done-line[data-testid=collect-report]", 300).await;
-        shot(&c, "6-done-coverage").await;
+        shot(&c, "collect-6-done-coverage").await;
         if let Ok(cov) = c.find(Locator::Css("[data-testid=coverage]")).await {
             let png = cov.screenshot().await.unwrap_or_default();
-            let _ = std::fs::write(repo_root().join("target/screenshots/e2e-collect-7-coverage-map.png"), png);
+            let _ = std::fs::write(screenshots_dir().join("e2e-collect-7-coverage-map.png"), png);
         }
         let cells = c.find_all(Locator::Css("[data-testid=coverage-cell]")).await.unwrap();
         assert!(!cells.is_empty(), "the coverage map shows the windows");
 
         // The case holds exactly the sim's records, once each.
-        let (keys, n) = stored_keys(&case);
+        let (keys, n) = stored(&case);
         assert_eq!(n, keys.len(), "no record stored twice");
         let lost: Vec<&String> = want.difference(&keys).take(5).collect();
         let extra: Vec<&String> = keys.difference(&want).take(5).collect();
@@ -249,7 +162,7 @@ fn the_app_connects_to_the_simulated_tenant_with_pkce_collects_and_the_timeline_
         }
         let rows = c.find_all(Locator::Css("[data-testid=timeline-row]")).await.unwrap();
         assert!(!rows.is_empty(), "timeline rows are shown");
-        shot(&c, "8-timeline").await;
+        shot(&c, "collect-8-timeline").await;
         c.close().await.unwrap();
     });
     drop(driver);

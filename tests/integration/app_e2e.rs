@@ -27,7 +27,8 @@ use tidemark_core::model::SortOrder;
 use tidemark_core::{CaseReader, Query};
 use tidemark_tests::{binary, fixture, repo_root};
 
-struct Driver(Child);
+/// tauri-driver, stopped when dropped (shared with `app_collect_e2e`).
+pub(crate) struct Driver(Child);
 
 impl Drop for Driver {
     fn drop(&mut self) {
@@ -48,13 +49,13 @@ fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
 }
 
-fn screenshots_dir() -> PathBuf {
+pub(crate) fn screenshots_dir() -> PathBuf {
     let d = repo_root().join("target/screenshots");
     std::fs::create_dir_all(&d).unwrap();
     d
 }
 
-async fn shot(c: &Client, name: &str) {
+pub(crate) async fn shot(c: &Client, name: &str) {
     tokio::time::sleep(Duration::from_millis(300)).await;
     if let Ok(png) = c.screenshot().await {
         let _ = std::fs::write(screenshots_dir().join(format!("e2e-{name}.png")), png);
@@ -112,7 +113,7 @@ fn make_case_from(dir: &Path, name: &str, fixtures: &[&str]) -> PathBuf {
 }
 
 /// Whether the real app can be driven here: a display is needed (CI must have one).
-fn have_display() -> bool {
+pub(crate) fn have_display() -> bool {
     if std::env::var_os("DISPLAY").is_none() {
         assert!(std::env::var_os("CI").is_none(), "CI must run this test under xvfb-run");
         eprintln!("SKIP: no DISPLAY (run under xvfb-run)");
@@ -121,14 +122,15 @@ fn have_display() -> bool {
     true
 }
 
-/// tauri-driver on a free port (stopped when dropped) and the port.
-fn start_driver(config_dir: &Path) -> (Driver, u16) {
+/// tauri-driver on a free port (stopped when dropped) and the port; the app it starts sees `env`.
+pub(crate) fn start_driver(config_dir: &Path, env: &[(&str, &str)]) -> (Driver, u16) {
     let port = free_port();
     let native = free_port();
     let driver = Driver(
         Command::new("tauri-driver")
             .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
             .env("TIDEMARK_CONFIG_DIR", config_dir)
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .spawn()
             .expect("tauri-driver is installed by scripts/setup"),
@@ -137,7 +139,7 @@ fn start_driver(config_dir: &Path) -> (Driver, u16) {
 }
 
 /// A WebDriver session of the real app opened on `case`, once its case view is on screen.
-async fn open_app(port: u16, case: &Path) -> Client {
+pub(crate) async fn open_app(port: u16, case: &Path) -> Client {
     let mut caps = serde_json::Map::new();
     caps.insert("browserName".into(), "wry".into());
     caps.insert(
@@ -165,11 +167,11 @@ async fn open_app(port: u16, case: &Path) -> Client {
     c
 }
 
-fn runtime() -> tokio::runtime::Runtime {
+pub(crate) fn runtime() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
 }
 
-async fn el(c: &Client, css: &str) -> Element {
+pub(crate) async fn el(c: &Client, css: &str) -> Element {
     c.wait()
         .at_most(Duration::from_secs(20))
         .for_element(Locator::Css(css))
@@ -177,12 +179,12 @@ async fn el(c: &Client, css: &str) -> Element {
         .unwrap_or_else(|e| panic!("no element {css}: {e}"))
 }
 
-async fn click(c: &Client, css: &str) {
+pub(crate) async fn click(c: &Client, css: &str) {
     el(c, css).await.click().await.unwrap_or_else(|e| panic!("could not click {css}: {e}"));
 }
 
 /// The rendered text of the first element matching `css` ("" when there is none).
-async fn text_of(c: &Client, css: &str) -> String {
+pub(crate) async fn text_of(c: &Client, css: &str) -> String {
     let script = format!("const e = document.querySelector({css:?}); return e ? e.innerText : '';");
     c.execute(&script, vec![]).await.ok().and_then(|v| v.as_str().map(str::to_owned)).unwrap_or_default()
 }
@@ -266,9 +268,7 @@ fn csv_records(bytes: &[u8]) -> usize {
 
 #[test]
 fn the_app_opens_a_case_narrows_rows_by_search_and_shows_detail() {
-    if std::env::var_os("DISPLAY").is_none() {
-        assert!(std::env::var_os("CI").is_none(), "CI must run this test under xvfb-run");
-        eprintln!("SKIP: no DISPLAY (run under xvfb-run)");
+    if !have_display() {
         return;
     }
     let dir = tempfile::tempdir().unwrap();
@@ -281,47 +281,10 @@ fn the_app_opens_a_case_narrows_rows_by_search_and_shows_detail() {
     assert!(!expected.is_empty() && expected.len() < 40, "fixture should have a handful of rule events");
     let total = reader.count(&Query::all()).unwrap().matching;
 
-    let port = free_port();
-    let native = free_port();
-    let driver = Driver(
-        Command::new("tauri-driver")
-            .args(["--port", &port.to_string(), "--native-port", &native.to_string()])
-            .env("TIDEMARK_CONFIG_DIR", dir.path().join("config"))
-            .stdout(Stdio::null())
-            .spawn()
-            .expect("tauri-driver is installed by scripts/setup"),
-    );
-    let app = binary("tidemark-app");
-    let rt = tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap();
-    rt.block_on(async {
-        let mut caps = serde_json::Map::new();
-        caps.insert("browserName".into(), "wry".into());
-        caps.insert(
-            "tauri:options".into(),
-            serde_json::json!({ "application": app, "args": [case.to_str().unwrap()] }),
-        );
-        let url = format!("http://127.0.0.1:{port}");
-        let mut client = None;
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while client.is_none() {
-            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-                .capabilities(caps.clone())
-                .connect(&url)
-                .await
-            {
-                Ok(c) => client = Some(c),
-                Err(e) if Instant::now() > deadline => panic!("no WebDriver session: {e}"),
-                Err(_) => tokio::time::sleep(Duration::from_millis(250)).await,
-            }
-        }
-        let c = client.unwrap();
-
+    let (driver, port) = start_driver(&dir.path().join("config"), &[]);
+    runtime().block_on(async {
         // The case passed on the command line opens straight into the timeline.
-        c.wait()
-            .at_most(Duration::from_secs(20))
-            .for_element(Locator::Css("[data-testid=case-view]"))
-            .await
-            .expect("case view");
+        let c = open_app(port, &case).await;
         wait_until("rows are shown", || async { !row_ids(&c).await.is_empty() }).await;
         let status = c.find(Locator::Css("[data-testid=status-count]")).await.unwrap();
         let total_text = format!("{total}");
@@ -403,7 +366,7 @@ fn search_facet_detail_pivot_tag_and_export_the_tagged_events_to_a_typed_path() 
     let out_dir = dir.path().join("exports");
     std::fs::create_dir_all(&out_dir).unwrap();
     let out = out_dir.join("attacker ip.csv");
-    let (driver, port) = start_driver(&dir.path().join("config"));
+    let (driver, port) = start_driver(&dir.path().join("config"), &[]);
     runtime().block_on(async {
         let c = open_app(port, &case).await;
         wait_until("rows are shown", || async { !row_ids(&c).await.is_empty() }).await;
@@ -589,7 +552,7 @@ fn the_mailbox_view_shows_sessions_typed_searches_and_legacy_reports_of_an_activ
     let scope = tidemark_core::mailbox::MailboxScope::parse(ADELE, None, None).unwrap();
     let page = reader.mailbox_page(&scope, None, 1000).unwrap();
     assert!(page.sessions.len() >= 3 && page.next.is_none());
-    let (driver, port) = start_driver(&dir.path().join("config"));
+    let (driver, port) = start_driver(&dir.path().join("config"), &[]);
     runtime().block_on(async {
         let c = open_app(port, &case).await;
         wait_until("rows are shown", || async { !row_ids(&c).await.is_empty() }).await;
@@ -729,7 +692,7 @@ fn html_and_script_in_records_stay_text_in_the_real_app_under_a_strict_csp() {
     let expected: Vec<String> =
         reader.page(&q, SortOrder::Asc, None, 100).unwrap().rows.into_iter().map(|r| r.id).collect();
     assert_eq!(expected.len(), 8, "every record of the fixture carries a payload");
-    let (driver, port) = start_driver(&dir.path().join("config"));
+    let (driver, port) = start_driver(&dir.path().join("config"), &[]);
     runtime().block_on(async {
         let c = open_app(port, &case).await;
         wait_until("rows are shown", || async { !row_ids(&c).await.is_empty() }).await;

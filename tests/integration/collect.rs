@@ -205,7 +205,8 @@ fn collect(api: Arc<Api>, clock: Arc<dyn Clock>, case: CaseWriter, opts: RunOpti
 }
 
 /// Record keys of the stored events, and how many events there are.
-fn stored(path: &Path) -> (BTreeSet<String>, usize) {
+/// Every stored event's record key, and how many events there are (shared with `app_collect_e2e`).
+pub(crate) fn stored(path: &Path) -> (BTreeSet<String>, usize) {
     let db = rusqlite::Connection::open(path).unwrap();
     let keys: Vec<String> = db
         .prepare("SELECT record_key FROM event")

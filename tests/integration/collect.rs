@@ -23,7 +23,7 @@ const HOUR: i64 = 3_600_000;
 
 /// The sim's own clock: token and content rules run on it, so the collector must share it.
 #[derive(Debug)]
-struct SimTime(Arc<tidemark_sim::server::SimState>);
+pub(crate) struct SimTime(pub(crate) Arc<tidemark_sim::server::SimState>);
 
 impl Clock for SimTime {
     fn now_ms(&self) -> i64 {
@@ -190,7 +190,7 @@ impl Sim {
     }
 }
 
-fn rt() -> tokio::runtime::Runtime {
+pub(crate) fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
 }
 
@@ -220,7 +220,7 @@ pub(crate) fn stored(path: &Path) -> (BTreeSet<String>, usize) {
 }
 
 /// Faults met over the whole ledger.
-fn ledger_faults(path: &Path) -> BTreeMap<String, i64> {
+pub(crate) fn ledger_faults(path: &Path) -> BTreeMap<String, i64> {
     let db = rusqlite::Connection::open(path).unwrap();
     let mut out = BTreeMap::new();
     let rows: Vec<String> = db

@@ -5,7 +5,8 @@
 //! query keeps ending `failed` or would return more records than one query may, the halves tiling the
 //! parent exactly and the case holding exactly the sim's records.
 //!
-//! The few sim helpers are repeated from `collect` (kept private there) rather than shared.
+//! The sim's clock, the runtime, stored keys and faults met come from `collect`; the `Sim` here builds
+//! profiles for any client id, which `collect`'s does not.
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
@@ -23,17 +24,10 @@ use tidemark_collect::{Profile, SignIn, Source};
 use tidemark_core::{CaseWriter, Clock};
 use tidemark_sim::{Credentials, RunningSim, SimConfig, Tenant};
 
+use crate::collect::{ledger_faults, rt, stored, SimTime};
+
 const HOUR: i64 = 3_600_000;
 const PFX_PASSWORD: &str = "tidemark-test";
-
-#[derive(Debug)]
-struct SimTime(Arc<tidemark_sim::server::SimState>);
-
-impl Clock for SimTime {
-    fn now_ms(&self) -> i64 {
-        self.0.now_ms()
-    }
-}
 
 struct Sim {
     sim: RunningSim,
@@ -120,10 +114,6 @@ impl Sim {
     }
 }
 
-fn rt() -> tokio::runtime::Runtime {
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
-}
-
 fn checks(api: &Api, sources: &[Source], mailboxes: &[String], content_types: &[String]) -> Vec<Check> {
     rt().block_on(preflight(api, sources, mailboxes, content_types))
 }
@@ -146,20 +136,6 @@ fn collect(s: &Sim, api: Arc<Api>, dir: &Path, opts: RunOptions) -> (PathBuf, Ru
     let case = CaseWriter::create(&path, "collect", s.clock(), "tester").unwrap();
     let (_, report) = rt().block_on(Runner::new(api, s.clock(), opts).start(case, &mut |_| {})).unwrap();
     (path, report)
-}
-
-/// Record keys of the stored events, and how many events there are.
-fn stored(path: &Path) -> (BTreeSet<String>, usize) {
-    let db = rusqlite::Connection::open(path).unwrap();
-    let keys: Vec<String> = db
-        .prepare("SELECT record_key FROM event")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    let n = keys.len();
-    (keys.into_iter().collect(), n)
 }
 
 fn assert_records(path: &Path, want: &BTreeSet<String>, what: &str) {
@@ -395,24 +371,6 @@ fn graph_ledger(path: &Path) -> Vec<Row> {
     rows
 }
 
-fn faults_met(path: &Path) -> BTreeMap<String, i64> {
-    let db = rusqlite::Connection::open(path).unwrap();
-    let rows: Vec<String> = db
-        .prepare("SELECT faults FROM collection_window")
-        .unwrap()
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .map(Result::unwrap)
-        .collect();
-    let mut out = BTreeMap::new();
-    for r in rows {
-        for (k, v) in serde_json::from_str::<BTreeMap<String, i64>>(&r).unwrap() {
-            *out.entry(k).or_default() += v;
-        }
-    }
-    out
-}
-
 /// Checks the split tree: every `split` window has exactly two children that tile `[start, end)` with
 /// no gap and no overlap, only split windows have children, and the top-level windows tile `[from, to)`.
 /// Returns the leaves (windows that were not split), in time order.
@@ -607,7 +565,7 @@ fn collect_setup_graph_query_failing_more_than_the_attempts_is_split_then_fails_
     assert_eq!((splits[0].start, splits[0].end), (from, from + 24 * HOUR), "the first day split");
     assert!(splits[1].end - splits[1].start >= 12 * HOUR, "{:?}", splits[1]);
     assert!(rows.iter().filter(|r| r.status != "split").all(|r| r.end - r.start >= HOUR), "{rows:#?}");
-    assert_eq!(faults_met(&path).get("query-failed"), Some(&4), "the ledger shows the failed queries");
+    assert_eq!(ledger_faults(&path).get("query-failed"), Some(&4), "the ledger shows the failed queries");
     assert_records(&path, &all, "query failed");
 
     // One-hour windows cannot be split: the first fails for good with a plain message, the rest are

@@ -394,12 +394,13 @@ impl Runner {
             let Some(win) = ledger.into_iter().find(|l| matches!(l.status.as_str(), "planned" | "running")) else {
                 break;
             };
+            // The window as the ledger has it: read once after each page, for the progress line and the next page.
+            let mut current = win.clone();
             loop {
                 if self.opts.cancel.load(Ordering::Relaxed) || self.opts.max_pages.is_some_and(|m| self.pages >= m) {
                     stopped_early = true;
                     break 'outer;
                 }
-                let current = w.ledger()?.into_iter().find(|l| l.id == win.id).unwrap_or_else(|| win.clone());
                 let step = match current.source.as_str() {
                     "management" => self.management(&mut w, &current).await,
                     "graph" => self.graph(&mut w, &current).await,
@@ -431,6 +432,7 @@ impl Runner {
                     window_server_count: now_window.server_count,
                     eta_s,
                 });
+                current = now_window;
                 match step {
                     Ok(Step::More) => {}
                     Ok(Step::Finished) => break,

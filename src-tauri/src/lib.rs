@@ -10,7 +10,7 @@ mod desk;
 use std::path::{Path, PathBuf};
 
 use tauri::{Emitter, Manager, State};
-use tidemark_core::facets::DEFAULT_TOP;
+use tidemark_core::facets::{FacetPrecision, DEFAULT_TOP};
 use tidemark_core::model::{
     AppInfo, Bookmark, CaseSummary, EventAnnotations, EventDetail, Facets, Histogram, ImportReport, Note, Page,
     SavedSearch, SearchCount, SortOrder, Tag, TagChange,
@@ -142,8 +142,9 @@ async fn event_detail(desk: State<'_, Desk>, id: String) -> Reply<EventDetail> {
 }
 
 #[tauri::command]
-async fn facets(desk: State<'_, Desk>, query: String, top: Option<usize>) -> Reply<Facets> {
-    desk.with_case(move |c| c.facets(&query, top.unwrap_or(DEFAULT_TOP))).await
+async fn facets(desk: State<'_, Desk>, query: String, top: Option<usize>, exact: Option<bool>) -> Reply<Facets> {
+    let precision = if exact == Some(true) { FacetPrecision::Exact } else { FacetPrecision::FAST };
+    desk.with_case(move |c| c.facets(&query, top.unwrap_or(DEFAULT_TOP), precision)).await
 }
 
 #[tauri::command]

@@ -6,6 +6,7 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::Arc;
 
+use tidemark_core::facets::FacetPrecision;
 use tidemark_core::model::{EventRow, FacetField, SortOrder};
 use tidemark_core::{CaseReader, CaseWriter, ErrorCode, FixedClock, OpenCase, Query};
 use tidemark_tests::{fixture, import, new_case, write_dense_ual, TEST_NOW_MS};
@@ -341,7 +342,7 @@ fn facet_counts_equal_brute_force_counts() {
         "mailbox:contoso after:2025-03-01T10:04",
     ] {
         let rows = walk(&r, text, SortOrder::Asc, 1000);
-        let facets = r.facets(&q(text), 5).unwrap();
+        let facets = r.facets(&q(text), 5, FacetPrecision::Exact).unwrap();
         assert_eq!(facets.matching, rows.len() as i64, "{text}");
         assert_eq!(facets.fields.iter().map(|f| f.field).collect::<Vec<_>>(), FacetField::ALL);
         for facet in &facets.fields {
@@ -445,7 +446,7 @@ fn the_open_case_takes_plain_values() {
     let change = c.tag_query(t.id, "action:rule").unwrap();
     assert_eq!(change.changed, c.count("action:rule").unwrap().matching);
     assert_eq!(c.count("tag:rules").unwrap().matching, change.changed);
-    let facets = c.facets("tag:rules", 3).unwrap();
+    let facets = c.facets("tag:rules", 3, FacetPrecision::Exact).unwrap();
     assert_eq!(facets.matching, change.changed);
     let action = facets.fields.iter().find(|f| f.field == FacetField::Action).unwrap();
     assert_eq!(action.values[0].value, "rule");

@@ -270,6 +270,8 @@ fn assert_exact(s: &Sim, path: &Path, source: Source, what: &str) {
     for (src, status, code) in ledger_statuses(path) {
         assert!(status == "done", "{what}: window of {src} ended {status} {code:?}");
     }
+    // The facet and histogram rollups count what the collection stored, page by page.
+    crate::rollup::assert_rollups_match_events(path);
 }
 
 fn methods(s: &Sim) -> Vec<(&'static str, SignIn)> {

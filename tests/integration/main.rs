@@ -8,6 +8,8 @@
 //! - `golden`: every real sample normalizes to its checked-in golden output.
 //! - `annotate`: tags (by query and by id), bookmarks, notes, saved searches, their case-log entries;
 //!   `tag:`/`is:`/`has:` searches with paging; facets against brute force; histogram buckets.
+//! - `rollup`: the rollups behind whole-case and time-range facets and histograms (against counting
+//!   every event), estimated facets for large results, the field indexes, upgrading older cases.
 //! - `export`: CSV/JSONL sinks, manifests, formula neutralisation.
 //! - `verify`: tamper detection on raw records and the case log.
 //! - `cli`: the `tidemark` binary as a user runs it (exit codes, output).
@@ -34,6 +36,7 @@ mod golden;
 mod import;
 mod keychain;
 mod mailbox;
+mod rollup;
 mod search;
 mod sim;
 mod universal;

@@ -24,6 +24,7 @@ use tidemark_core::annotate::DEFAULT_TAG_COLOR;
 use tidemark_core::case::default_operator;
 use tidemark_core::export::ExportFormat;
 use tidemark_core::export::{parse_profile_text, ExportControl, ExportSpec};
+use tidemark_core::facets::FacetPrecision;
 use tidemark_core::model::ExportScope;
 use tidemark_core::model::{EventRow, SortOrder};
 use tidemark_core::{CaseReader, CaseWriter, Error, ErrorCode, FormatRegistry, Query, SystemClock};
@@ -170,6 +171,10 @@ enum Command {
         /// Values per field.
         #[arg(long, default_value_t = 10)]
         top: usize,
+        /// Estimate counts from a sample when more than 50,000 events match (as the app does first),
+        /// instead of counting every one.
+        #[arg(long)]
+        estimate: bool,
         /// Print as JSON.
         #[arg(long)]
         json: bool,
@@ -236,7 +241,7 @@ fn exit_code(code: ErrorCode) -> u8 {
         | ErrorCode::CaseNoneOpen
         | ErrorCode::CaseBusy => 3,
         ErrorCode::ImportUnreadable | ErrorCode::ImportUnknownFormat | ErrorCode::ImportCancelled => 4,
-        ErrorCode::QueryInvalid => 5,
+        ErrorCode::QueryInvalid | ErrorCode::QuerySuperseded => 5,
         ErrorCode::ExportFailed | ErrorCode::Io | ErrorCode::EventNotFound => 6,
         ErrorCode::ExportCancelled => 6,
         ErrorCode::ExportInvalid => 2,
@@ -684,13 +689,17 @@ fn run(cli: Cli) -> Result<u8, Error> {
                 }
             }
         }
-        Command::Facets { case, query, top, json } => {
+        Command::Facets { case, query, top, estimate, json } => {
             let q = Query::parse(&query)?;
-            let f = CaseReader::open(&case)?.facets(&q, top)?;
+            let precision = if estimate { FacetPrecision::FAST } else { FacetPrecision::Exact };
+            let f = CaseReader::open(&case)?.facets(&q, top, precision)?;
             if json {
                 println!("{}", serde_json::to_string_pretty(&f).map_err(|e| Error::internal(e.to_string()))?);
             } else {
                 println!("{} events match.", f.matching);
+                if let Some(sample) = &f.sample {
+                    println!("Counts are estimates from {} of them, spread evenly over the result.", sample.events);
+                }
                 for facet in &f.fields {
                     let name = serde_json::to_value(facet.field).ok().and_then(|v| v.as_str().map(str::to_owned));
                     println!(

@@ -620,6 +620,8 @@ impl CollectionWriter {
                     ev.as_ref().err()
                 ])?;
             }
+            drop(ins_raw);
+            events.finish()?;
         }
         let faults = merge_faults(&tx, p.window_id, p.faults)?;
         tx.execute(

@@ -36,6 +36,9 @@ pub enum ErrorCode {
     /// The search text could not be understood.
     #[serde(rename = "query.invalid")]
     QueryInvalid,
+    /// A newer request of the same kind (facets, histogram) replaced this one before it finished.
+    #[serde(rename = "query.superseded")]
+    QuerySuperseded,
     /// No event has that id.
     #[serde(rename = "event.not_found")]
     EventNotFound,
@@ -147,6 +150,7 @@ impl ErrorCode {
             Self::ImportUnknownFormat => "import.unknown_format",
             Self::ImportCancelled => "import.cancelled",
             Self::QueryInvalid => "query.invalid",
+            Self::QuerySuperseded => "query.superseded",
             Self::EventNotFound => "event.not_found",
             Self::ExportFailed => "export.failed",
             Self::ExportCancelled => "export.cancelled",
@@ -251,9 +255,17 @@ impl Error {
     }
 }
 
+/// The answer to a request that a newer one of the same kind replaced (its result is not wanted).
+pub fn superseded() -> Error {
+    Error::new(ErrorCode::QuerySuperseded, "A newer request replaced this one before it finished; nothing to do.")
+}
+
 impl From<rusqlite::Error> for Error {
     fn from(e: rusqlite::Error) -> Self {
         if let rusqlite::Error::SqliteFailure(f, _) = &e {
+            if f.code == rusqlite::ErrorCode::OperationInterrupted {
+                return superseded();
+            }
             if f.code == rusqlite::ErrorCode::DatabaseBusy || f.code == rusqlite::ErrorCode::DatabaseLocked {
                 return Self::new(
                     ErrorCode::Io,

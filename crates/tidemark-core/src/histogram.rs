@@ -6,6 +6,9 @@
 //! covers the span in at most [`MAX_BUCKETS`] buckets. Bucket starts are aligned in UTC — on multiples
 //! of the width from midnight, weeks on Mondays — so the same moment falls in the same bucket whatever
 //! the query, and every bucket from the first to the last is returned, empty ones included.
+//!
+//! The whole case and time ranges, in buckets of 15 minutes or more, are summed from the action rollup
+//! (`rollup.rs`) instead: a few thousand rows however many events.
 
 use rusqlite::params_from_iter;
 use rusqlite::types::{Value as SqlValue, ValueRef};
@@ -16,6 +19,7 @@ use crate::case::CaseReader;
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{Histogram, HistogramBucket};
 use crate::query::Query;
+use crate::rollup::{self, BLOCK_MS};
 use crate::search::{fts_error, plan};
 use crate::time::{clamp_ms, iso_ms, key_lower, key_ms, key_upper};
 
@@ -95,6 +99,57 @@ pub fn bucket_width(first_ms: i64, last_ms: i64) -> (i64, String) {
     (n * year, format!("{} d", n * 364))
 }
 
+/// Counts per action per bucket, as they are found.
+struct Series {
+    n: usize,
+    first: i64,
+    width: i64,
+    actions: Vec<(Box<[u8]>, Vec<i64>)>,
+    /// The slot of the last action seen: consecutive events often share one.
+    last: usize,
+}
+
+impl Series {
+    /// Adds `count` events of `action` at `ms`.
+    fn add(&mut self, action: &[u8], ms: i64, count: i64) {
+        let slot = if self.last < self.actions.len() && &*self.actions[self.last].0 == action {
+            self.last
+        } else {
+            match self.actions.iter().position(|(a, _)| &**a == action) {
+                Some(i) => i,
+                None => {
+                    self.actions.push((action.into(), vec![0; self.n]));
+                    self.actions.len() - 1
+                }
+            }
+        };
+        self.last = slot;
+        if ms < self.first {
+            return;
+        }
+        let b = ((ms - self.first) / self.width) as usize;
+        if let Some(c) = self.actions[slot].1.get_mut(b) {
+            *c += count;
+        }
+    }
+
+    /// Adds every `(id, action)` row.
+    fn scan(&mut self, mut rows: rusqlite::Rows<'_>) -> Result<()> {
+        while let Some(row) = rows.next().map_err(fts_error)? {
+            let id = match row.get_ref(0)? {
+                ValueRef::Integer(id) => id,
+                _ => continue,
+            };
+            let action: &[u8] = match row.get_ref(1)? {
+                ValueRef::Text(t) => t,
+                _ => b"other",
+            };
+            self.add(action, key_ms(id), 1);
+        }
+        Ok(())
+    }
+}
+
 fn action_rank(name: &str) -> (usize, &str) {
     (ACTION_ORDER.iter().position(|a| a.as_str() == name).unwrap_or(ACTION_ORDER.len()), name)
 }
@@ -159,41 +214,42 @@ impl CaseReader {
         let first = bucket_floor(lo, width);
         let n = if hi < lo { 0 } else { ((bucket_floor(hi, width) - first) / width + 1) as usize };
 
-        // One pass: (id, action) of every matching event in the range.
-        let mut actions: Vec<(Box<[u8]>, Vec<i64>)> = Vec::new();
+        let mut series = Series { n, first, width, actions: Vec::new(), last: usize::MAX };
         if n > 0 {
-            let sql = format!("SELECT {}, e.action FROM {} {where_}", p.id_col, p.sql_from);
-            let mut st = self.conn.prepare_cached(&sql)?;
-            let mut rows = st.query(params_from_iter(params.iter())).map_err(fts_error)?;
-            let mut last = usize::MAX;
-            while let Some(row) = rows.next().map_err(fts_error)? {
-                let id = match row.get_ref(0)? {
-                    ValueRef::Integer(id) => id,
-                    _ => continue,
-                };
-                let action: &[u8] = match row.get_ref(1)? {
-                    ValueRef::Text(t) => t,
-                    _ => b"other",
-                };
-                // Consecutive events often share an action: try the last one first.
-                let slot = if last < actions.len() && &*actions[last].0 == action {
-                    last
-                } else {
-                    match actions.iter().position(|(a, _)| &**a == action) {
-                        Some(i) => i,
-                        None => {
-                            actions.push((action.into(), vec![0; n]));
-                            actions.len() - 1
-                        }
+            let c = query.compile();
+            if c.fts.is_none() && c.tag.is_none() && c.conds.is_empty() && width % BLOCK_MS == 0 {
+                // A time range (or the whole case) in buckets of whole 15-minute blocks: whole blocks from
+                // the rollup, the partial ones at the ends counted from the events.
+                let split = rollup::split(Some(lo), Some(hi), BLOCK_MS);
+                if let Some((b0, b1)) = split.whole {
+                    let mut st = self.conn.prepare_cached(
+                        "SELECT block, action, count FROM rollup_block_action WHERE block BETWEEN ?1 AND ?2",
+                    )?;
+                    let mut rows = st.query([b0, b1])?;
+                    while let Some(r) = rows.next()? {
+                        let block: i64 = r.get(0)?;
+                        let action: &[u8] = match r.get_ref(1)? {
+                            ValueRef::Text(t) => t,
+                            _ => b"other",
+                        };
+                        series.add(action, block * BLOCK_MS, r.get(2)?);
                     }
-                };
-                last = slot;
-                let b = ((key_ms(id) - first) / width) as usize;
-                if let Some(c) = actions[slot].1.get_mut(b) {
-                    *c += 1;
                 }
+                for (a, b) in split.partial {
+                    let mut st =
+                        self.conn.prepare_cached("SELECT e.id, e.action FROM event e WHERE e.id BETWEEN ?1 AND ?2")?;
+                    let rows = st.query([key_lower(a), key_upper(b)])?;
+                    series.scan(rows)?;
+                }
+            } else {
+                // One pass: (id, action) of every matching event in the range.
+                let sql = format!("SELECT {}, e.action FROM {} {where_}", p.id_col, p.sql_from);
+                let mut st = self.conn.prepare_cached(&sql)?;
+                let rows = st.query(params_from_iter(params.iter())).map_err(fts_error)?;
+                series.scan(rows)?;
             }
         }
+        let actions = series.actions;
         let mut series: Vec<(String, Vec<i64>)> =
             actions.into_iter().map(|(a, c)| (String::from_utf8_lossy(&a).into_owned(), c)).collect();
         series.sort_by(|a, b| action_rank(&a.0).cmp(&action_rank(&b.0)));

@@ -23,6 +23,7 @@ pub mod model;
 pub mod query;
 pub mod raw;
 pub mod recent;
+pub(crate) mod rollup;
 pub mod search;
 pub mod seek;
 pub mod session;
@@ -68,6 +69,7 @@ pub fn typescript_bindings() -> String {
         model::FacetField::decl(&cfg),
         model::FacetValue::decl(&cfg),
         model::Facets::decl(&cfg),
+        model::FacetSample::decl(&cfg),
         model::Histogram::decl(&cfg),
         model::HistogramBucket::decl(&cfg),
         model::ImportProgress::decl(&cfg),

@@ -2,18 +2,20 @@
 //! searches keep answering while an import writes (SQLite WAL), and every entry point takes the text
 //! the investigator typed, not SQL.
 //!
-//! Facets and the histogram scan every matching event, so they have their own read connection: a page
-//! of the timeline never waits behind them. Annotation changes do not wait behind an import (which holds
+//! Counts, facets and the histogram can read millions of events, so each has its own read connection
+//! (a [`Lane`]): a page of the timeline never waits behind them, nor facets behind the histogram. A new
+//! facets or histogram request interrupts the one still running (its answer would be thrown away). Annotation changes do not wait behind an import (which holds
 //! the writer for minutes); they are refused with `case.busy` so the UI can say so at once.
 
 use std::path::{Path, PathBuf};
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, TryLockError};
 
 use crate::case::{CaseReader, CaseWriter};
 use crate::clock::Clock;
-use crate::error::{Error, ErrorCode, Result};
+use crate::error::{superseded, Error, ErrorCode, Result};
 use crate::export::{ExportControl, ExportSpec};
+use crate::facets::FacetPrecision;
 use crate::import::ImportControl;
 use crate::model::{
     Bookmark, CaseSummary, EventAnnotations, EventDetail, Facets, Histogram, ImportProgress, ImportReport, Note, Page,
@@ -29,8 +31,10 @@ pub struct OpenCase {
     path: PathBuf,
     writer: Mutex<CaseWriter>,
     reader: Mutex<CaseReader>,
-    /// For facets and the histogram, which scan every matching event.
-    analysis: Mutex<CaseReader>,
+    /// Counts (the timeline's scroll height); never interrupted: the UI may ask for two at once.
+    counts: Lane,
+    facets: Lane,
+    histogram: Lane,
     formats: FormatRegistry,
     /// Set by [`OpenCase::cancel_import`]; read by the running import between batches.
     cancel_import: AtomicBool,
@@ -38,6 +42,44 @@ pub struct OpenCase {
     cancel_export: AtomicBool,
     /// The writer's clock, for export manifests (exports do not wait for the writer).
     clock: Arc<dyn Clock>,
+}
+
+/// A read connection for one kind of request that may read millions of events.
+struct Lane {
+    reader: Mutex<CaseReader>,
+    interrupt: rusqlite::InterruptHandle,
+    /// Tickets handed out; the request holding the newest one is the one wanted.
+    latest: AtomicU64,
+    /// Whether a newer request replaces an older one.
+    supersede: bool,
+}
+
+impl std::fmt::Debug for Lane {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lane").field("supersede", &self.supersede).finish_non_exhaustive()
+    }
+}
+
+impl Lane {
+    fn new(reader: CaseReader, supersede: bool) -> Self {
+        let interrupt = reader.conn.get_interrupt_handle();
+        Self { reader: Mutex::new(reader), interrupt, latest: AtomicU64::new(0), supersede }
+    }
+
+    /// Runs `f` on the lane's connection. When superseding, the statement running for an older request
+    /// is interrupted (that request ends with `query.superseded`), and a request that a newer one
+    /// overtook while it waited does no work.
+    fn run<T>(&self, f: impl FnOnce(&CaseReader) -> Result<T>) -> Result<T> {
+        let ticket = self.latest.fetch_add(1, Ordering::SeqCst) + 1;
+        if self.supersede {
+            self.interrupt.interrupt();
+        }
+        let reader = lock(&self.reader)?;
+        if self.supersede && self.latest.load(Ordering::SeqCst) != ticket {
+            return Err(superseded());
+        }
+        f(&reader)
+    }
 }
 
 fn lock<T>(m: &Mutex<T>) -> Result<MutexGuard<'_, T>> {
@@ -61,13 +103,17 @@ fn lock_for_change(m: &Mutex<CaseWriter>) -> Result<MutexGuard<'_, CaseWriter>> 
 impl OpenCase {
     fn from_writer(writer: CaseWriter) -> Result<Self> {
         let reader = writer.reader()?;
-        let analysis = writer.reader()?;
+        let counts = Lane::new(writer.reader()?, false);
+        let facets = Lane::new(writer.reader()?, true);
+        let histogram = Lane::new(writer.reader()?, true);
         Ok(Self {
             path: writer.path().to_path_buf(),
             clock: Arc::clone(&writer.clock),
             writer: Mutex::new(writer),
             reader: Mutex::new(reader),
-            analysis: Mutex::new(analysis),
+            counts,
+            facets,
+            histogram,
             formats: FormatRegistry::builtin(),
             cancel_import: AtomicBool::new(false),
             cancel_export: AtomicBool::new(false),
@@ -96,7 +142,8 @@ impl OpenCase {
 
     /// Counts the events matching what the investigator typed.
     pub fn count(&self, query_text: &str) -> Result<SearchCount> {
-        lock(&self.reader)?.count(&Query::parse(query_text)?)
+        let query = Query::parse(query_text)?;
+        self.counts.run(|r| r.count(&query))
     }
 
     /// One keyset page of matching events.
@@ -152,14 +199,18 @@ impl OpenCase {
         self.cancel_export.store(true, Ordering::Relaxed);
     }
 
-    /// Facets of what the investigator typed: the `top` most frequent values of each field.
-    pub fn facets(&self, query_text: &str, top: usize) -> Result<Facets> {
-        lock(&self.analysis)?.facets(&Query::parse(query_text)?, top)
+    /// Facets of what the investigator typed: the `top` most frequent values of each field, estimated
+    /// for large results unless `precision` is exact. Replaces a facets request still running.
+    pub fn facets(&self, query_text: &str, top: usize, precision: FacetPrecision) -> Result<Facets> {
+        let query = Query::parse(query_text)?;
+        self.facets.run(|r| r.facets(&query, top, precision))
     }
 
-    /// Matching events over time, stacked by action, optionally within `start_ms..=end_ms`.
+    /// Matching events over time, stacked by action, optionally within `start_ms..=end_ms`. Replaces
+    /// a histogram request still running.
     pub fn histogram(&self, query_text: &str, start_ms: Option<i64>, end_ms: Option<i64>) -> Result<Histogram> {
-        lock(&self.analysis)?.histogram(&Query::parse(query_text)?, start_ms, end_ms)
+        let query = Query::parse(query_text)?;
+        self.histogram.run(|r| r.histogram(&query, start_ms, end_ms))
     }
 
     /// Every tag with its event count.

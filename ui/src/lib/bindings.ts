@@ -247,7 +247,7 @@ message: string,
  */
 detail: string | null, };
 
-export type ErrorCode = "case.not_found" | "case.not_a_case" | "case.newer_schema" | "case.exists" | "case.none_open" | "import.unreadable" | "import.unknown_format" | "import.cancelled" | "query.invalid" | "event.not_found" | "export.failed" | "export.cancelled" | "export.invalid" | "case.busy" | "tag.exists" | "tag.not_found" | "note.not_found" | "saved_search.exists" | "saved_search.not_found" | "annotation.invalid" | "collect.keychain_unavailable" | "collect.profile_invalid" | "collect.sign_in_failed" | "collect.sign_in_cancelled" | "collect.sign_in_timeout" | "collect.permission_missing" | "collect.auditing_off" | "collect.outside_retention" | "collect.throttled" | "collect.server_unavailable" | "collect.network" | "collect.bad_response" | "collect.refused" | "collect.activities_disabled" | "collect.query_failed" | "collect.cancelled" | "collect.case" | "collect.nothing_to_resume" | "collect.busy" | "io" | "internal";
+export type ErrorCode = "case.not_found" | "case.not_a_case" | "case.newer_schema" | "case.exists" | "case.none_open" | "import.unreadable" | "import.unknown_format" | "import.cancelled" | "query.invalid" | "query.superseded" | "event.not_found" | "export.failed" | "export.cancelled" | "export.invalid" | "case.busy" | "tag.exists" | "tag.not_found" | "note.not_found" | "saved_search.exists" | "saved_search.not_found" | "annotation.invalid" | "collect.keychain_unavailable" | "collect.profile_invalid" | "collect.sign_in_failed" | "collect.sign_in_cancelled" | "collect.sign_in_timeout" | "collect.permission_missing" | "collect.auditing_off" | "collect.outside_retention" | "collect.throttled" | "collect.server_unavailable" | "collect.network" | "collect.bad_response" | "collect.refused" | "collect.activities_disabled" | "collect.query_failed" | "collect.cancelled" | "collect.case" | "collect.nothing_to_resume" | "collect.busy" | "io" | "internal";
 
 export type EventAnnotations = { 
 /**
@@ -618,6 +618,13 @@ other: number, };
 
 export type FacetField = "actor" | "mailbox" | "action" | "operation" | "client_ip" | "client_app" | "app_id" | "workload" | "source";
 
+export type FacetSample = { 
+/**
+ * Matching events read, spread evenly over the result; counts were scaled from them to the
+ * matching total. `distinct` then counts the values seen in the sample.
+ */
+events: number, };
+
 export type FacetValue = { 
 /**
  * The value as stored.
@@ -640,7 +647,12 @@ matching: number,
 /**
  * One entry per field, in [`FacetField::ALL`] order.
  */
-fields: Array<Facet>, };
+fields: Array<Facet>, 
+/**
+ * Set when the counts are estimates from a sample of the matching events (a large result, counted
+ * fast); `None` when every matching event was counted.
+ */
+sample: FacetSample | null, };
 
 export type Histogram = { 
 /**

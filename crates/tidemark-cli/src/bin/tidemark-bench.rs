@@ -7,6 +7,7 @@
 
 use std::time::Instant;
 
+use tidemark_core::facets::FacetPrecision;
 use tidemark_core::model::SortOrder;
 use tidemark_core::{CaseReader, Query};
 
@@ -54,7 +55,7 @@ fn ui_queries(r: &CaseReader, runs: usize, queries: &[String]) {
             r.page(&q, SortOrder::Asc, None, 500).map(|p| p.rows.len()).unwrap_or(0)
         });
         measure(&format!("facets (top 10 of 9 fields) {text}"), runs.min(5), || {
-            r.facets(&q, 10).map(|f| f.matching as usize).unwrap_or(0)
+            r.facets(&q, 10, FacetPrecision::FAST).map(|f| f.matching as usize).unwrap_or(0)
         });
     }
 }
@@ -127,7 +128,7 @@ fn main() {
         let q = Query::parse(text).unwrap();
         let label = if text.is_empty() { "(everything)" } else { text };
         measure(&format!("facets (top 10 of 9 fields) {label}"), runs.min(10), || {
-            r.facets(&q, 10).map(|f| f.matching as usize).unwrap_or(0)
+            r.facets(&q, 10, FacetPrecision::FAST).map(|f| f.matching as usize).unwrap_or(0)
         });
         measure(&format!("histogram (stacked by action) {label}"), runs.min(10), || {
             r.histogram(&q, None, None).map(|h| h.total as usize).unwrap_or(0)

@@ -14,6 +14,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (1, include_str!("../../migrations/0001_case_file.sql")),
     (2, include_str!("../../migrations/0002_universal_import.sql")),
     (3, include_str!("../../migrations/0003_collection.sql")),
+    (4, include_str!("../../migrations/0004_workspace_speed.sql")),
 ];
 
 /// The schema version this build writes and reads.
@@ -58,6 +59,10 @@ pub(crate) fn migrate(conn: &Connection) -> Result<()> {
     for (n, sql) in MIGRATIONS {
         if *n > current {
             conn.execute_batch(sql).map_err(|e| Error::internal(format!("migration {n} failed: {e}")))?;
+            if *n == 4 {
+                // The rollups start from the events already in the case.
+                crate::rollup::rebuild(conn).map_err(|e| Error::internal(format!("migration {n} failed: {e}")))?;
+            }
             conn.pragma_update(None, "user_version", n)?;
         }
     }

@@ -27,6 +27,7 @@ use crate::case::{CaseWriter, TOOL_VERSION};
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{AcquiredFile, ContainerReport, ImportProgress, ImportReport, Malformed, SkippedFile};
 use crate::raw::{self, Encoder};
+use crate::rollup::RollupDelta;
 use crate::time::{iso_ms, key_base, key_lower, key_upper, SEQ_MAX};
 
 /// Records per batch (and per transaction). FTS5 writes a new index segment at every commit, so
@@ -372,6 +373,8 @@ pub(crate) struct EventWriter<'t> {
     event: rusqlite::CachedStatement<'t>,
     words: rusqlite::CachedStatement<'t>,
     idents: rusqlite::CachedStatement<'t>,
+    rollup: RollupDelta,
+    tx: &'t rusqlite::Connection,
 }
 
 impl<'t> EventWriter<'t> {
@@ -391,6 +394,8 @@ impl<'t> EventWriter<'t> {
             idents: tx.prepare_cached(
                 "INSERT INTO ident_fts (rowid, message_ids, client_ip, session_id, app_id) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?,
+            rollup: RollupDelta::default(),
+            tx,
         })
     }
 
@@ -439,7 +444,28 @@ impl<'t> EventWriter<'t> {
         if msgids.is_some() || ev.client_ip.is_some() || ev.session_id.is_some() || ev.app_id.is_some() {
             self.idents.execute(params![id, msgids, ev.client_ip, ev.session_id, ev.app_id])?;
         }
+        self.rollup.add(
+            id,
+            &ev.action,
+            [
+                ev.actor.as_deref(),
+                ev.mailbox.as_deref(),
+                Some(ev.action.as_str()),
+                Some(ev.operation.as_str()),
+                ev.client_ip.as_deref(),
+                ev.client_app.as_deref(),
+                ev.app_id.as_deref(),
+                ev.workload.as_deref(),
+                Some(ev.source.as_str()),
+            ],
+        );
         Ok(())
+    }
+
+    /// Adds the written events to the rollups. Call once, after the last `write`, before the
+    /// transaction commits: events and their counts are committed together.
+    pub(crate) fn finish(mut self) -> Result<()> {
+        self.rollup.write(self.tx)
     }
 }
 
@@ -896,6 +922,7 @@ impl CaseWriter {
                 for (id, raw_id, ev) in &new_events {
                     events.write(*id, *raw_id, ev)?;
                 }
+                events.finish()?;
                 let mut ins_raw = tx.prepare_cached(
                     "INSERT INTO raw_record (id, acquisition_id, file_id, line, byte_offset, received_ms, sha256, size, \
                      codec, dict_id, data, event_id, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",

@@ -50,6 +50,8 @@ async function settled(page) {
   await page.waitForFunction(() => {
     const vp = document.querySelector('[data-testid="timeline"]');
     if (!vp || document.querySelector('[data-testid="timeline-placeholder"]')) return false;
+    // The first rows can come before the count ("500+ events · counting…"): settled means counted too.
+    if (/counting…$/.test(document.querySelector('[data-testid="status-count"]')?.textContent ?? "")) return false;
     const rows = [...vp.querySelectorAll('[data-testid="timeline-row"]')];
     if (rows.length < 1) return false;
     const view = vp.getBoundingClientRect();

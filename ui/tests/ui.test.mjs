@@ -47,6 +47,8 @@ async function settled(page, minRows = 1) {
   await page.waitForFunction((min) => {
     const vp = document.querySelector('[data-testid="timeline"]');
     if (!vp || document.querySelector('[data-testid="timeline-placeholder"]')) return false;
+    // The first rows can come before the count ("500+ events · counting…"): settled means counted too.
+    if (/counting…$/.test(document.querySelector('[data-testid="status-count"]')?.textContent ?? "")) return false;
     const rows = [...vp.querySelectorAll('[data-testid="timeline-row"]')];
     if (rows.length < min) return false;
     const view = vp.getBoundingClientRect();

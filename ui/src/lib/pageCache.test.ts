@@ -185,6 +185,40 @@ describe("PageCache (random access by blocks)", () => {
     }
   }, 60_000);
 
+  it("knows how many rows exist so far before the count: the furthest loaded block, exact once the end is seen", async () => {
+    const { calls, source } = fakeSource(1234);
+    const cache = new PageCache(source, () => {}, { pageSize: 100, maxBlocks: 4 });
+    const first = source.page({ query: "q", sort: "asc", after: null, limit: 100 });
+    calls.shift()!.resolve();
+    cache.reset("q", "asc", await first);
+    expect(cache.known).toBe(100);
+    expect(cache.end).toBeNull();
+    // Scrolling on loads the next blocks: what is known grows with them.
+    cache.ensureRange(90, 250);
+    await drain(calls);
+    expect(cache.known).toBe(300);
+    // Evicting blocks far from the view does not make the list any shorter.
+    cache.ensureRange(700, 720);
+    await drain(calls);
+    cache.ensureRange(1000, 1010);
+    await drain(calls);
+    expect(cache.blockCount).toBeLessThanOrEqual(4);
+    expect(cache.get(0)).toBeUndefined();
+    expect(cache.known).toBe(1100);
+    cache.ensureRange(1190, 1300);
+    await drain(calls);
+    expect(cache.end).toBe(1234);
+    expect(cache.known).toBe(1234);
+    expect(cache.inconsistencies).toBe(0);
+    // A new query or order starts from nothing known.
+    cache.reset("q", "desc");
+    expect(cache.known).toBe(0);
+    const empty = new PageCache(fakeSource(0).source, () => {}, { pageSize: 100 });
+    empty.reset("none", "asc", { rows: [], next: null });
+    expect(empty.known).toBe(0);
+    expect(empty.end).toBe(0);
+  });
+
   it("answers for an older query are dropped", async () => {
     const { calls, source } = fakeSource(5000);
     const cache = new PageCache(source, () => {}, { pageSize: 100 });

@@ -56,6 +56,7 @@ export class PageCache {
   private _sort: SortOrder = "asc";
   private _error: unknown = null;
   private _end: number | null = null;
+  private _known = 0;
   private _inconsistent = 0;
   private _requests = { keyset: 0, seek: 0 };
   private readonly source: PageSource;
@@ -84,6 +85,14 @@ export class PageCache {
   /** Where the list ends, once a short or final page has shown it; null while unknown. */
   get end(): number | null {
     return this._end;
+  }
+  /**
+   * Rows known to exist so far: the end of the furthest block loaded in this generation (evictions do
+   * not lower it). Before the count comes, the list has at least this many rows (exactly this many once
+   * `end` is known).
+   */
+  get known(): number {
+    return this._known;
   }
   get loading(): boolean {
     return this.inFlight.size > 0;
@@ -132,6 +141,7 @@ export class PageCache {
     this.wantLast = -1;
     this._error = null;
     this._end = null;
+    this._known = 0;
     this._inconsistent = 0;
     this._requests = { keyset: 0, seek: 0 };
     this._query = query;
@@ -226,6 +236,7 @@ export class PageCache {
       this._inconsistent++;
     }
     this.blocks.set(b, { rows, next: rows.length === this.pageSize ? page.next : null });
+    if (rows.length > 0) this._known = Math.max(this._known, b * this.pageSize + rows.length);
     if (rows.length < this.pageSize || page.next === null) {
       const end = b * this.pageSize + rows.length;
       this._end = this._end === null ? end : Math.min(this._end, end);

@@ -242,6 +242,8 @@ export class FakeBackend {
     this.dialogOpen = null;
     this.dialogSave = null;
     this.importGate = null;
+    /** `(cmd, args) => promise | undefined`: a promise to wait for before answering (a slow command). */
+    this.gate = null;
     this.cancelRequested = false;
     this.current = null;
     this.sortedCache = new Map();
@@ -309,6 +311,8 @@ export class FakeBackend {
   async handle(cmd, args) {
     this.calls.push({ cmd, args });
     try {
+      const wait = this.gate?.(cmd, args);
+      if (wait) await wait;
       return await this.dispatch(cmd, args);
     } catch (e) {
       if (e instanceof QueryError) return this.err("query.invalid", e.message, null);

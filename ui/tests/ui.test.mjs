@@ -1058,6 +1058,30 @@ describe("Facets, pivots, annotations and export", { concurrency: 2 }, () => {
     await assertClean(app);
   });
 
+  test("facets of a large result: an estimate first, marked as such, then the exact counts replace it", async () => {
+    const { app, page, backend } = await setupWs();
+    backend.facetsEstimateAbove = 5;
+    let release;
+    const exactDone = new Promise((r) => (release = r));
+    backend.facetsExactGate = () => exactDone;
+    await openDemo(page);
+    const panel = page.getByTestId("facets-panel");
+    const note = page.getByTestId("facet-estimate");
+    await note.waitFor();
+    const total = backend.sorted("", "asc").length;
+    assert.match(await note.innerText(), new RegExp(`Estimated from ${fmt(Math.ceil(total / 4))} of the ${fmt(total)} events, spread evenly over the result\\. Counting every event…`));
+    const first = panel.locator('[data-testid="facet"][data-field="actor"] [data-testid="facet-value"] .count').first();
+    assert.match(await first.innerText(), /^≈\u202f[\d,]+$/);
+    assert.match(await panel.locator('[data-testid="facet"][data-field="actor"] .distinct').innerText(), /^\d+\+ values$/);
+    await page.screenshot({ path: screenshotPath("facets-estimate") });
+    // The exact counts arrive: no mark, no note.
+    release();
+    await note.waitFor({ state: "detached" });
+    assert.match(await first.innerText(), /^[\d,]+$/);
+    assert.equal(lastCall(backend, "facets").args.exact, true);
+    await assertClean(app);
+  });
+
   test("detail pane: pivots set the query (session, IP, message, user, ±N minutes); bookmark, tag and note from the detail", async () => {
     const { app, page, backend } = await setupWs();
     await openDemo(page);

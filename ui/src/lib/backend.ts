@@ -44,6 +44,7 @@ const CODES: Record<ErrorCode, true> = {
   "import.unknown_format": true,
   "import.cancelled": true,
   "query.invalid": true,
+  "query.superseded": true,
   "event.not_found": true,
   "export.failed": true,
   "export.cancelled": true,
@@ -131,7 +132,13 @@ export const histogram = (query: string, startMs: number | null = null, endMs: n
   call("histogram", { query, startMs, endMs });
 
 // ---- facets (top values of nine fields for a query)
-export const facets = (query: string, top?: number): Promise<Facets> => call("facets", { query, top: top ?? null });
+/**
+ * Facets of a query. Large results (over 50,000 events) are first estimated from an evenly spread sample
+ * (`sample` is set); `exact` counts every event, which can take seconds at millions of events. A newer
+ * facets request replaces one still running: the older one fails with `query.superseded`.
+ */
+export const facets = (query: string, top?: number, exact?: boolean): Promise<Facets> =>
+  call("facets", { query, top: top ?? null, exact: exact ?? null });
 
 // ---- annotations (Tauri maps the camelCase argument names to the commands' snake_case parameters)
 export const tagList = (): Promise<Tag[]> => call("tag_list");

@@ -21,6 +21,8 @@ export function errorAdvice(code: ErrorCode): string {
       return "Import the same files again to add the rest: records already in the case are recognised and not counted twice.";
     case "query.invalid":
       return "Change the search and try again. Press “?” next to the search box for the syntax.";
+    case "query.superseded":
+      return "Nothing to do: a newer search took its place.";
     case "event.not_found":
       return "The event is no longer in this case. Run the search again.";
     case "export.failed":

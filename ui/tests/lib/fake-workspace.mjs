@@ -97,7 +97,7 @@ export async function workspaceCommand(b, cmd, args) {
   switch (cmd) {
     case "facets": {
       if (b.facetsGate) await b.facetsGate(args.query);
-      if (b.current?.virtual) return { ok: { matching: b.current.virtual, fields: FACET_FIELDS.map(([field]) => ({ field, values: [], distinct: 0, empty: 0, other: 0 })) } };
+      if (b.current?.virtual) return { ok: { matching: b.current.virtual, fields: FACET_FIELDS.map(([field]) => ({ field, values: [], distinct: 0, empty: 0, other: 0 })), sample: null } };
       const rows = b.sorted(args.query, "asc");
       const top = args.top ?? 10;
       const fields = FACET_FIELDS.map(([field, qf, get]) => {
@@ -113,7 +113,15 @@ export async function workspaceCommand(b, cmd, args) {
         const other = sorted.slice(top).reduce((s, [, c]) => s + c, 0);
         return { field, values, distinct: counts.size, empty, other };
       });
-      return { ok: { matching: rows.length, fields } };
+      // As the engine does above 50,000 events: a fast estimate first (here: the counts rounded up to
+      // tens), and the exact counts when asked for them.
+      if (b.facetsEstimateAbove !== undefined && !args.exact && rows.length > b.facetsEstimateAbove) {
+        const est = (n) => Math.ceil(n / 10) * 10;
+        const estFields = fields.map((f) => ({ ...f, values: f.values.map((v) => ({ ...v, count: est(v.count) })), empty: est(f.empty), other: est(f.other) }));
+        return { ok: { matching: rows.length, fields: estFields, sample: { events: Math.ceil(rows.length / 4) } } };
+      }
+      if (args.exact && b.facetsExactGate) await b.facetsExactGate(args.query);
+      return { ok: { matching: rows.length, fields, sample: null } };
     }
     case "tag_list":
       return { ok: ws.tags.map((t) => tagOut(ws, t)) };

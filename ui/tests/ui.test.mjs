@@ -1069,7 +1069,8 @@ describe("Facets, pivots, annotations and export", { concurrency: 2 }, () => {
     const note = page.getByTestId("facet-estimate");
     await note.waitFor();
     const total = backend.sorted("", "asc").length;
-    assert.match(await note.innerText(), new RegExp(`Estimated from ${fmt(Math.ceil(total / 4))} of the ${fmt(total)} events, spread evenly over the result\\. Counting every event…`));
+    assert.match(await note.innerText(), new RegExp(`Estimated from ${fmt(Math.ceil(total / 4))} events read in evenly spread stretches of the result's time span\\. Counting every event…`));
+    assert.match(await panel.locator(".hint").innerText(), /^Top values of the ≈\u202f[\d,]+ matching events/);
     const first = panel.locator('[data-testid="facet"][data-field="actor"] [data-testid="facet-value"] .count').first();
     assert.match(await first.innerText(), /^≈\u202f[\d,]+$/);
     assert.match(await panel.locator('[data-testid="facet"][data-field="actor"] .distinct').innerText(), /^\d+\+ values$/);

@@ -14,8 +14,8 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 
-use rusqlite::params_from_iter;
 use rusqlite::types::{Value as SqlValue, ValueRef};
+use rusqlite::{params_from_iter, OptionalExtension};
 
 use crate::case::CaseReader;
 use crate::error::Result;
@@ -196,34 +196,21 @@ pub fn filter_term(field: FacetField, value: &str) -> String {
     format!("{}:\"{}\"", field.query_field(), value.replace('"', " "))
 }
 
-/// Above this many matching events (and not asked for exact counts), facets are estimated from an
-/// evenly spread sample of between half this and this many of them.
+/// Above about this many matching events (and not asked for exact counts), facets are estimated from a
+/// sample of at least half this many of them, spread evenly over the result's time span.
 pub const SAMPLE_TARGET: i64 = 50_000;
 
-/// Registers `tm_sample(id, mask)` on a reader's connection: true for the ids whose mixed bits under
-/// `mask` are zero, i.e. a fixed pseudo-random 1 in `mask + 1` of them, the same on every call (so an
-/// estimate is reproducible). It is applied to the driving index's id before the event row is read, so
-/// the rows left out cost an index step, not a row read.
-pub(crate) fn register_sampler(conn: &rusqlite::Connection) -> Result<()> {
-    use rusqlite::functions::FunctionFlags;
-    conn.create_scalar_function(
-        "tm_sample",
-        2,
-        FunctionFlags::SQLITE_UTF8 | FunctionFlags::SQLITE_DETERMINISTIC | FunctionFlags::SQLITE_INNOCUOUS,
-        |ctx| {
-            let id: i64 = ctx.get(0)?;
-            let mask: i64 = ctx.get(1)?;
-            Ok(mix(id as u64) & (mask as u64) == 0)
-        },
-    )?;
-    Ok(())
-}
+/// Time blocks a large result is divided into for an estimate (a power of two).
+const SAMPLE_BLOCKS: i64 = 1 << 16;
+/// Blocks read before the first look at how large the result is (a power of two).
+const FIRST_ROUND: i64 = 64;
+/// Most blocks read one query each (a power of two); beyond, the grid is read in one pass.
+const MAX_BLOCK_QUERIES: i64 = 1024;
 
-/// SplitMix64's finaliser: neighbouring ids (one millisecond's events) get unrelated bits.
-fn mix(mut z: u64) -> u64 {
-    z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-    z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-    z ^ (z >> 31)
+/// Reverses the low 16 bits: block `j` of the reading order. Reading blocks 0..2^r in this order reads
+/// every (2^16 / 2^r)-th block, an even grid over the span that each round makes twice as fine.
+fn grid_block(j: i64) -> i64 {
+    i64::from((j as u16).reverse_bits())
 }
 
 /// How exactly facets are counted.
@@ -231,8 +218,8 @@ fn mix(mut z: u64) -> u64 {
 pub enum FacetPrecision {
     /// Every matching event counted, however many.
     Exact,
-    /// Exact up to `above` matching events; above, estimated from an evenly spread sample of between
-    /// `above / 2` and `above` of them.
+    /// Exact up to about `above` matching events; above, estimated from a sample of at least
+    /// `above / 2` of them, spread evenly over the result's time span.
     Estimate {
         /// The most events counted one by one.
         above: i64,
@@ -250,14 +237,14 @@ impl CaseReader {
     ///
     /// The whole case and time ranges are summed from the rollups (exact, whatever their size). Other
     /// searches read the matching events in one pass; with [`FacetPrecision::Estimate`] a search
-    /// matching more events than that allows reads an evenly spread sample of them instead and says so
-    /// in [`Facets::sample`].
+    /// matching more events than that allows reads a sample of them spread evenly over its time span
+    /// instead, and says so in [`Facets::sample`].
     pub fn facets(&self, query: &Query, top: usize, precision: FacetPrecision) -> Result<Facets> {
         let top = top.clamp(1, MAX_TOP);
         self.prepare_scan()?;
         let mut tallies: Vec<Tally> = FacetField::ALL.iter().map(|_| Tally::default()).collect();
         let c = query.compile();
-        let (matching, sample) = if c.fts.is_none() && c.tag.is_none() && c.conds.is_empty() {
+        let matching = if c.fts.is_none() && c.tag.is_none() && c.conds.is_empty() {
             // A time range (or the whole case): whole days from the rollups, partial days counted.
             let lo = query.after_ms.map(clamp_ms);
             let hi = query.before_ms.map(clamp_ms);
@@ -270,33 +257,19 @@ impl CaseReader {
                 let mut part = query.clone();
                 part.after_ms = Some(a);
                 part.before_ms = Some(b);
-                matching += self.scan_facets(&part, &mut tallies, 0)?;
+                matching += self.scan_facets(&part, &mut tallies, Blocks::All)?;
             }
-            (matching, None)
+            matching
         } else {
-            let mask = match precision {
-                FacetPrecision::Exact => 0,
-                FacetPrecision::Estimate { above } => {
-                    let n = self.count(query)?.matching;
-                    // The smallest 1-in-2^k sample that leaves at most `above` events.
-                    let mut k = 0;
-                    while n >> k > above.max(1) {
-                        k += 1;
-                    }
-                    if k == 0 {
-                        0
-                    } else {
-                        let mask = (1i64 << k) - 1;
-                        let read = self.scan_facets(query, &mut tallies, mask)?;
-                        let facets = estimate(tallies, top, n, read);
-                        return Ok(facets);
-                    }
+            if let FacetPrecision::Estimate { above } = precision {
+                if let Some(facets) = self.estimate_facets(query, top, above)? {
+                    return Ok(facets);
                 }
-            };
-            (self.scan_facets(query, &mut tallies, mask)?, None)
+            }
+            self.scan_facets(query, &mut tallies, Blocks::All)?
         };
         let fields = FacetField::ALL.iter().zip(tallies).map(|(f, t)| t.into_facet(*f, top)).collect();
-        Ok(Facets { matching, fields, sample })
+        Ok(Facets { matching, fields, sample: None })
     }
 
     /// Adds the day rollups of days `first..=last` to the tallies; returns the events they count.
@@ -325,13 +298,21 @@ impl CaseReader {
         Ok(matching)
     }
 
-    /// Counts the matching events' values into the tallies in one pass; with a non-zero `mask`, only the
-    /// sample `tm_sample(id, mask)` keeps. Returns the events counted.
-    fn scan_facets(&self, query: &Query, tallies: &mut [Tally], mask: i64) -> Result<i64> {
+    /// Counts the matching events' values (those in `blocks`) into the tallies in one pass. Returns the
+    /// events counted.
+    fn scan_facets(&self, query: &Query, tallies: &mut [Tally], blocks: Blocks) -> Result<i64> {
         let mut p = plan(query);
-        if mask != 0 {
-            p.where_.insert(0, format!("tm_sample({}, ?)", p.id_col));
-            p.params.insert(0, SqlValue::Integer(mask));
+        match blocks {
+            Blocks::All => {}
+            Blocks::Ids(a, b) => {
+                p.where_.push(format!("{} BETWEEN ? AND ?", p.id_col));
+                p.params.extend([SqlValue::Integer(a), SqlValue::Integer(b)]);
+            }
+            Blocks::Grid { lo, width, step } => {
+                // On the driving index's id, so rows off the grid are skipped before the event is read.
+                p.where_.push(format!("(({} - ?) / ?) % ? = 0", p.id_col));
+                p.params.extend([SqlValue::Integer(lo), SqlValue::Integer(width), SqlValue::Integer(step)]);
+            }
         }
         let cols: Vec<String> = FacetField::ALL.iter().map(|f| format!("e.{}", f.column())).collect();
         let where_ = if p.where_.is_empty() { String::new() } else { format!("WHERE {}", p.where_.join(" AND ")) };
@@ -347,27 +328,118 @@ impl CaseReader {
         }
         Ok(matching)
     }
+
+    /// Facets estimated from a sample, or `None` when the result is small enough to count (at most
+    /// about `above` events).
+    ///
+    /// The span from the first to the last matching event is cut into [`SAMPLE_BLOCKS`] blocks of
+    /// equal time, and whole blocks on an even grid over the span are read: every count is scaled by
+    /// all blocks / blocks read. Every matching event lies in exactly one block and every block has the
+    /// same chance to be on the grid, so the estimate is unbiased; whole blocks keep a session's events
+    /// together, which is why the sample is large. Two ways to read the grid:
+    /// - Block by block, in rounds that double the blocks read (64, 128, … up to
+    ///   [`MAX_BLOCK_QUERIES`]) until they hold `above / 2` events. Each block is a keyset range on the
+    ///   driving index (the word index walks just that stretch of its doclist), so a result of millions
+    ///   costs what its sample costs: the way for large results.
+    /// - In one pass over the driving index that skips the rows off the grid before reading the event:
+    ///   for results too small to fill the sample in that many blocks, and for prefix searches (`invo*`),
+    ///   which FTS5 expands anew for every query.
+    fn estimate_facets(&self, query: &Query, top: usize, above: i64) -> Result<Option<Facets>> {
+        let p = plan(query);
+        let where_ = if p.where_.is_empty() { String::new() } else { format!("WHERE {}", p.where_.join(" AND ")) };
+        let mut ends = [0i64; 2];
+        for (end, dir) in ends.iter_mut().zip(["ASC", "DESC"]) {
+            let sql = format!("SELECT {id} FROM {} {where_} ORDER BY {id} {dir} LIMIT 1", p.sql_from, id = p.id_col);
+            let id: Option<i64> = self
+                .conn
+                .prepare_cached(&sql)?
+                .query_row(params_from_iter(p.params.iter()), |r| r.get(0))
+                .optional()
+                .map_err(fts_error)?;
+            match id {
+                Some(id) => *end = id,
+                None => return Ok(None),
+            }
+        }
+        let [lo, hi] = ends;
+        let width = ((hi - lo) / SAMPLE_BLOCKS).saturating_add(1);
+        let block = |i: i64| {
+            Blocks::Ids(
+                lo.saturating_add(i.saturating_mul(width)),
+                lo.saturating_add((i + 1).saturating_mul(width)) - 1,
+            )
+        };
+        let above = above.max(1);
+        let prefix = query.compile().fts.is_some_and(|e| e.contains('*'));
+        let expected = if prefix {
+            self.count(query)?.matching
+        } else {
+            let mut tallies: Vec<Tally> = FacetField::ALL.iter().map(|_| Tally::default()).collect();
+            let mut read = 0i64;
+            let mut blocks = 0i64;
+            let mut round_end = FIRST_ROUND;
+            loop {
+                for j in blocks..round_end {
+                    read += self.scan_facets(query, &mut tallies, block(grid_block(j)))?;
+                }
+                blocks = round_end;
+                let projected = read.saturating_mul(SAMPLE_BLOCKS / blocks);
+                if projected <= above {
+                    return Ok(None);
+                }
+                if read >= above / 2 {
+                    return Ok(Some(estimate(tallies, top, SAMPLE_BLOCKS / blocks, read)));
+                }
+                if round_end >= MAX_BLOCK_QUERIES {
+                    break projected;
+                }
+                round_end *= 2;
+            }
+        };
+        // The coarsest grid expected to hold `above / 2` events, read in one pass.
+        let mut step = 1i64;
+        while step < SAMPLE_BLOCKS && expected / (step * 2) >= above / 2 {
+            step *= 2;
+        }
+        if step == 1 {
+            return Ok(None);
+        }
+        let mut tallies: Vec<Tally> = FacetField::ALL.iter().map(|_| Tally::default()).collect();
+        let read = self.scan_facets(query, &mut tallies, Blocks::Grid { lo, width, step })?;
+        Ok(Some(estimate(tallies, top, step, read)))
+    }
 }
 
-/// Facets of `matching` events estimated from the tallies of a sample of `read` of them: every count
-/// scaled by `matching / read`, rounded.
-fn estimate(tallies: Vec<Tally>, top: usize, matching: i64, read: i64) -> Facets {
-    let scale = |n: i64| if read == 0 { 0 } else { ((n as f64) * (matching as f64) / (read as f64)).round() as i64 };
+/// Which of the matching events a facet scan reads.
+#[derive(Debug, Clone, Copy)]
+enum Blocks {
+    All,
+    /// Ids in this inclusive range.
+    Ids(i64, i64),
+    /// Ids `lo + k·width ..` whose block number `k` is a multiple of `step`.
+    Grid {
+        lo: i64,
+        width: i64,
+        step: i64,
+    },
+}
+
+/// Facets estimated from the tallies of `read` sampled events, each standing for `scale` events.
+fn estimate(tallies: Vec<Tally>, top: usize, scale: i64, read: i64) -> Facets {
     let fields = FacetField::ALL
         .iter()
         .zip(tallies)
         .map(|(f, t)| {
             let mut facet = t.into_facet(*f, top);
             for v in &mut facet.values {
-                v.count = scale(v.count).max(1);
+                v.count *= scale;
             }
-            facet.empty = scale(facet.empty);
-            let shown: i64 = facet.values.iter().map(|v| v.count).sum();
-            facet.other = (matching - facet.empty - shown).max(0);
+            facet.empty *= scale;
+            facet.other *= scale;
             facet
         })
         .collect();
-    Facets { matching, fields, sample: Some(FacetSample { events: read }) }
+    Facets { matching: read * scale, fields, sample: Some(FacetSample { events: read }) }
 }
 
 #[cfg(test)]

@@ -579,16 +579,16 @@ pub struct Facets {
     pub matching: i64,
     /// One entry per field, in [`FacetField::ALL`] order.
     pub fields: Vec<Facet>,
-    /// Set when the counts are estimates from a sample of the matching events (a large result, counted
-    /// fast); `None` when every matching event was counted.
+    /// Set when the counts (and `matching`) are estimates from a sample of the matching events (a large
+    /// result, counted fast); `None` when every matching event was counted.
     pub sample: Option<FacetSample>,
 }
 
 /// The sample that estimated facets were counted from.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
 pub struct FacetSample {
-    /// Matching events read, spread evenly over the result; counts were scaled from them to the
-    /// matching total. `distinct` then counts the values seen in the sample.
+    /// Matching events read (whole blocks of time spread evenly over the result's span); every count,
+    /// `matching` included, was scaled up from them. `distinct` then counts the values seen in the sample.
     #[ts(type = "number")]
     pub events: i64,
 }

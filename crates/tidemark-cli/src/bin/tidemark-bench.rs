@@ -54,8 +54,14 @@ fn ui_queries(r: &CaseReader, runs: usize, queries: &[String]) {
             let _ = r.count(&q);
             r.page(&q, SortOrder::Asc, None, 500).map(|p| p.rows.len()).unwrap_or(0)
         });
-        measure(&format!("facets (top 10 of 9 fields) {text}"), runs.min(5), || {
+        measure(&format!("facets (top 10 of 9 fields, as the app asks first) {text}"), runs.min(5), || {
             r.facets(&q, 10, FacetPrecision::FAST).map(|f| f.matching as usize).unwrap_or(0)
+        });
+        measure(&format!("facets (top 10 of 9 fields, exact) {text}"), runs.min(3), || {
+            r.facets(&q, 10, FacetPrecision::Exact).map(|f| f.matching as usize).unwrap_or(0)
+        });
+        measure(&format!("histogram (stacked by action) {text}"), runs.min(5), || {
+            r.histogram(&q, None, None).map(|h| h.total as usize).unwrap_or(0)
         });
     }
 }

@@ -306,7 +306,6 @@ impl CaseReader {
             ));
         }
         conn.pragma_update(None, "query_only", "ON")?;
-        crate::facets::register_sampler(&conn)?;
         Ok(Self { conn, path: path.to_path_buf(), decoders: Default::default(), anchors: Default::default() })
     }
 

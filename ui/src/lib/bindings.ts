@@ -620,8 +620,8 @@ export type FacetField = "actor" | "mailbox" | "action" | "operation" | "client_
 
 export type FacetSample = { 
 /**
- * Matching events read, spread evenly over the result; counts were scaled from them to the
- * matching total. `distinct` then counts the values seen in the sample.
+ * Matching events read (whole blocks of time spread evenly over the result's span); every count,
+ * `matching` included, was scaled up from them. `distinct` then counts the values seen in the sample.
  */
 events: number, };
 
@@ -649,8 +649,8 @@ matching: number,
  */
 fields: Array<Facet>, 
 /**
- * Set when the counts are estimates from a sample of the matching events (a large result, counted
- * fast); `None` when every matching event was counted.
+ * Set when the counts (and `matching`) are estimates from a sample of the matching events (a large
+ * result, counted fast); `None` when every matching event was counted.
  */
 sample: FacetSample | null, };
 

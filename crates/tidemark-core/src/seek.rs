@@ -8,6 +8,9 @@
 //! the `(m mod step)`-th match at or after anchor `m / step`: a keyset seek plus at most `step − 1`
 //! skipped ids. A descending position `n` is ascending position `count − 1 − n`.
 //!
+//! The whole case needs no pass: its anchors are the starts of the 15-minute blocks of the block
+//! rollup (`rollup.rs`), each with its position, and a position is a block plus the ids skipped in it.
+//!
 //! Anchors are cached in the reader per compiled query (a few KiB each: 2,442 ids for 10 M events) and
 //! dropped when the case changes: `PRAGMA data_version` moves whenever another connection (an import,
 //! a new tag) commits.
@@ -23,7 +26,9 @@ use crate::case::CaseReader;
 use crate::error::Result;
 use crate::model::{Page, SortOrder};
 use crate::query::Query;
+use crate::rollup::BLOCK_MS;
 use crate::search::{fts_error, plan, Plan, MAX_PAGE};
+use crate::time::key_lower;
 
 /// Every how many matching ids an anchor is kept.
 pub const ANCHOR_STEP: usize = 4096;
@@ -34,6 +39,9 @@ const CACHED_QUERIES: usize = 16;
 #[derive(Debug)]
 pub(crate) struct Anchors {
     ids: Vec<i64>,
+    /// For the whole case, instead of `ids`: per 15-minute block that has events, the position of its
+    /// first event and the smallest key of the block, from the block rollup (no pass over the ids).
+    blocks: Vec<(i64, i64)>,
     count: i64,
     /// Whether the ids were read from the word index's per-document table (see [`IdSource`]).
     docsize: bool,
@@ -124,8 +132,12 @@ impl CaseReader {
             c.step
         };
         let total = if p.where_.is_empty() { Some(self.total_events()?) } else { None };
-        let fast =
-            total.and_then(|n| self.anchor_pass(&IdSource::of(p, true), step, true).ok().filter(|a| a.count == n));
+        let fast = total.and_then(|n| {
+            self.block_anchors()
+                .ok()
+                .filter(|a| a.count == n)
+                .or_else(|| self.anchor_pass(&IdSource::of(p, true), step, true).ok().filter(|a| a.count == n))
+        });
         let a = Arc::new(match fast {
             Some(a) => a,
             None => self.anchor_pass(&IdSource::of(p, false), step, false)?,
@@ -136,6 +148,26 @@ impl CaseReader {
         }
         c.entries.push_back((key, Arc::clone(&a)));
         Ok(a)
+    }
+
+    /// The whole case's anchors from the block rollup: where each 15-minute block starts in the list.
+    /// A few thousand rows instead of a pass over every id (400 ms at 10 M events); a position is then
+    /// a block plus the ids skipped inside it.
+    fn block_anchors(&self) -> Result<Anchors> {
+        let mut st = self
+            .conn
+            .prepare_cached("SELECT block, sum(count) FROM rollup_block_action GROUP BY block ORDER BY block")?;
+        let mut rows = st.query([])?;
+        let mut blocks = Vec::new();
+        let mut count = 0i64;
+        while let Some(r) = rows.next()? {
+            let (block, n): (i64, i64) = (r.get(0)?, r.get(1)?);
+            if n > 0 {
+                blocks.push((count, key_lower(block * BLOCK_MS)));
+                count += n;
+            }
+        }
+        Ok(Anchors { ids: Vec::new(), blocks, count, docsize: true })
     }
 
     /// One pass over the matching ids in order, keeping every `step`-th.
@@ -155,7 +187,7 @@ impl CaseReader {
             until_next -= 1;
             count += 1;
         }
-        Ok(Anchors { ids, count, docsize })
+        Ok(Anchors { ids, blocks: Vec::new(), count, docsize })
     }
 
     /// How many events match, counted by the same pass that places the anchors (so positions and
@@ -177,13 +209,21 @@ impl CaseReader {
             SortOrder::Asc => pos,
             SortOrder::Desc => a.count - 1 - pos,
         };
-        let step = self.anchors.borrow().step as i64;
-        let k = usize::try_from(asc / step).unwrap_or(usize::MAX);
-        let Some(&anchor) = a.ids.get(k) else { return Ok(None) };
-        let skip = asc % step;
-        if skip == 0 {
-            return Ok(Some(anchor));
-        }
+        let (anchor, skip) = if a.blocks.is_empty() {
+            let step = self.anchors.borrow().step as i64;
+            let k = usize::try_from(asc / step).unwrap_or(usize::MAX);
+            let Some(&anchor) = a.ids.get(k) else { return Ok(None) };
+            if asc % step == 0 {
+                return Ok(Some(anchor));
+            }
+            (anchor, asc % step)
+        } else {
+            // The last block starting at or before the position; the block's smallest key is at or
+            // before its first event.
+            let k = a.blocks.partition_point(|(start, _)| *start <= asc).saturating_sub(1);
+            let Some(&(start, bound)) = a.blocks.get(k) else { return Ok(None) };
+            (bound, asc - start)
+        };
         let src = IdSource::of(&p, a.docsize);
         let extra = [format!("{} >= ?", src.id_col)];
         let sql = format!(

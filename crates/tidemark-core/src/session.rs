@@ -4,8 +4,9 @@
 //!
 //! Counts, facets and the histogram can read millions of events, so each has its own read connection
 //! (a [`Lane`]): a page of the timeline never waits behind them, nor facets behind the histogram. A new
-//! facets or histogram request interrupts the one still running (its answer would be thrown away). Annotation changes do not wait behind an import (which holds
-//! the writer for minutes); they are refused with `case.busy` so the UI can say so at once.
+//! facets or histogram request interrupts the one still running (its answer would be thrown away).
+//! Annotation changes do not wait behind an import (which holds the writer for minutes); they are
+//! refused with `case.busy` so the UI can say so at once.
 
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -382,5 +383,51 @@ impl OpenCase {
     pub fn case_log(&self) -> Result<CaseLog> {
         let reader = lock(&self.reader)?;
         Ok(CaseLog { entries: reader.log_entries()?, issues: reader.verify_log()? })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::FixedClock;
+
+    fn spin_until(what: impl Fn() -> bool) {
+        let start = std::time::Instant::now();
+        while !what() {
+            assert!(start.elapsed() < std::time::Duration::from_secs(20), "timed out");
+            std::thread::yield_now();
+        }
+    }
+
+    #[test]
+    fn a_request_overtaken_while_it_waits_does_no_work_and_the_newest_runs() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer =
+            CaseWriter::create(&dir.path().join("lane.tidemark"), "lane", Arc::new(FixedClock(0)), "t").unwrap();
+        let lane = Arc::new(Lane::new(writer.reader().unwrap(), true));
+        // The lane is busy (held here); two requests queue behind it, the second after the first.
+        let held = lane.reader.lock().unwrap();
+        let ran = Arc::new(AtomicU64::new(0));
+        let spawn = |n: u64| {
+            let (lane, ran) = (Arc::clone(&lane), Arc::clone(&ran));
+            std::thread::spawn(move || {
+                lane.run(|_| {
+                    ran.fetch_add(n, Ordering::SeqCst);
+                    Ok(n)
+                })
+            })
+        };
+        let older = spawn(1);
+        spin_until(|| lane.latest.load(Ordering::SeqCst) == 1);
+        let newer = spawn(10);
+        spin_until(|| lane.latest.load(Ordering::SeqCst) == 2);
+        drop(held);
+        assert_eq!(older.join().unwrap().unwrap_err().code, ErrorCode::QuerySuperseded);
+        assert_eq!(newer.join().unwrap().unwrap(), 10);
+        assert_eq!(ran.load(Ordering::SeqCst), 10, "only the newest request ran");
+        // A lane that does not supersede (counts) runs every request.
+        let counts = Lane::new(writer.reader().unwrap(), false);
+        assert_eq!(counts.run(|_| Ok(1)).unwrap(), 1);
+        assert_eq!(counts.run(|_| Ok(2)).unwrap(), 2);
     }
 }

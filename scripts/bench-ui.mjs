@@ -407,6 +407,25 @@ async function main() {
     searches.push({ label, q, runs });
   }
 
+  // ---- a screenshot of a large result's estimated facets, before the exact counts replace them
+  const estimated = await page(
+    `const q = a[0];
+     const input = document.querySelector('[data-testid="search-input"]');
+     input.focus();
+     input.value = q;
+     input.dispatchEvent(new Event("input", { bubbles: true }));
+     input.dispatchEvent(new KeyboardEvent("keydown", { key: "Enter", bubbles: true, cancelable: true }));
+     try {
+       await B.until(() => document.querySelector('[data-testid="facet-estimate"]') !== null, 30000);
+       await B.afterPaint();
+       return true;
+     } catch { return false; }`,
+    "mailitemsaccessed",
+  );
+  if (estimated) await screenshot("facets-estimate");
+  await page(`await B.until(() => !document.querySelector('[data-testid="facet-estimate"]'), 300000); return true;`);
+  await search("");
+
   // ---- a screenshot of the timeline in the middle of the case
   await jumpTo(0.5);
   await screenshot("timeline-middle");

@@ -46,6 +46,8 @@ describe("numbers", () => {
   it("uses the locale for counts", () => {
     expect(formatCount(100000, "en-US")).toBe("100,000");
     expect(formatCount(1204, "de-DE")).toBe("1.204");
+    // The POSIX locale groups nothing: millions would be unreadable.
+    expect(formatCount(9900113, "en-US-u-va-posix")).toBe("9,900,113");
     expect(plural(1, "event", "events", "en-US")).toBe("1 event");
     expect(plural(1204, "event", "events", "en-US")).toBe("1,204 events");
     expect(plural(0, "file", "files", "en-US")).toBe("0 files");

@@ -160,12 +160,17 @@ export function formatSpanZoned(first: string | null | undefined, last: string |
 
 const numberFormats = new Map<string, Intl.NumberFormat>();
 
-/** Locale-formatted integer: 100000 → "100,000" in en-US. */
+/**
+ * Locale-formatted integer: 100000 → "100,000" in en-US. A locale that groups no digits at all (the
+ * POSIX locale a Linux session without a language setting gives WebKit: "9900113") is replaced by
+ * en-US: counts of millions must stay readable.
+ */
 export function formatCount(n: number, locale?: string): string {
   const key = locale ?? "";
   let f = numberFormats.get(key);
   if (!f) {
     f = new Intl.NumberFormat(locale, { maximumFractionDigits: 0 });
+    if (/^\d+$/.test(f.format(10_000_000))) f = new Intl.NumberFormat("en-US", { maximumFractionDigits: 0 });
     numberFormats.set(key, f);
   }
   return f.format(n);

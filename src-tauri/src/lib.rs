@@ -466,29 +466,7 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Reply<T> + Send + 'stat
 }
 
 /// Starts the app. The first command-line argument, if any, is a case file to open.
-/// WebKitGTK composites pages with OpenGL. On a Linux machine without a GPU that is Mesa's software
-/// renderer, which `scripts/bench-ui` measured slower than WebKit's own CPU painting on a 10 M-event
-/// case (a scrollbar jump 131 vs 50 ms, a wheel step 77 vs 12 ms). So where no GPU render node exists
-/// compositing is turned off, unless `WEBKIT_DISABLE_COMPOSITING_MODE` was set by hand (`0` keeps it
-/// on). Windows (WebView2) and macOS (WKWebView) are not concerned.
-#[cfg(target_os = "linux")]
-fn choose_linux_rendering() {
-    const VAR: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
-    if std::env::var_os(VAR).is_some() {
-        return;
-    }
-    let gpu = std::fs::read_dir("/dev/dri")
-        .map(|d| d.flatten().any(|e| e.file_name().to_string_lossy().starts_with("renderD")))
-        .unwrap_or(false);
-    if !gpu {
-        // Before any thread or the webview starts: nothing else reads the environment yet.
-        std::env::set_var(VAR, "1");
-    }
-}
-
 pub fn run() {
-    #[cfg(target_os = "linux")]
-    choose_linux_rendering();
     let initial_case = std::env::args_os().nth(1).map(PathBuf::from);
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())

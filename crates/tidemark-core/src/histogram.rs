@@ -20,7 +20,7 @@ use crate::error::{Error, ErrorCode, Result};
 use crate::model::{Histogram, HistogramBucket};
 use crate::query::Query;
 use crate::rollup::{self, BLOCK_MS};
-use crate::search::{fts_error, plan};
+use crate::search::{fts_error, plan, Plan};
 use crate::time::{clamp_ms, iso_ms, key_lower, key_ms, key_upper};
 
 /// Most buckets a histogram has.
@@ -150,6 +150,67 @@ impl Series {
     }
 }
 
+impl CaseReader {
+    /// For a search the full-text index answers alone, counts its events per bucket and action without
+    /// reading an event row: the index gives the matching ids in order, and the `(action, id)` index
+    /// gives every action's ids in order; a merge of the two finds each match's action. Reading every
+    /// action's index entries costs about a sixteenth of reading a row, so this is done only when the
+    /// matches are more than a sixteenth of the events in the range (4.46 M matches at 10 M events:
+    /// about a second instead of 3.6 s). Returns false, having counted nothing, when reading the rows is
+    /// cheaper.
+    fn merge_actions(
+        &self,
+        p: &Plan,
+        where_: &str,
+        params: &[SqlValue],
+        lo: i64,
+        hi: i64,
+        series: &mut Series,
+    ) -> Result<bool> {
+        let in_range: i64 = self
+            .conn
+            .prepare_cached("SELECT coalesce(sum(count), 0) FROM rollup_block_action WHERE block BETWEEN ?1 AND ?2")?
+            .query_row([lo.div_euclid(BLOCK_MS), hi.div_euclid(BLOCK_MS)], |r| r.get(0))?;
+        let sql = format!("SELECT {id} FROM {} {where_} ORDER BY {id}", p.driver_from, id = p.id_col);
+        let mut st = self.conn.prepare_cached(&sql)?;
+        let mut rows = st.query(params_from_iter(params.iter())).map_err(fts_error)?;
+        let mut ids: Vec<i64> = Vec::new();
+        while let Some(r) = rows.next().map_err(fts_error)? {
+            ids.push(r.get(0)?);
+        }
+        if (ids.len() as i64).saturating_mul(16) < in_range {
+            return Ok(false);
+        }
+        let (Some(&first), Some(&last)) = (ids.first(), ids.last()) else { return Ok(true) };
+        let actions: Vec<String> = self
+            .conn
+            .prepare_cached(
+                "SELECT DISTINCT action FROM rollup_block_action WHERE block BETWEEN ?1 AND ?2 ORDER BY action",
+            )?
+            .query_map([lo.div_euclid(BLOCK_MS), hi.div_euclid(BLOCK_MS)], |r| r.get(0))?
+            .collect::<rusqlite::Result<_>>()?;
+        let mut st =
+            self.conn.prepare_cached("SELECT id FROM event WHERE action = ?1 AND id BETWEEN ?2 AND ?3 ORDER BY id")?;
+        for action in &actions {
+            let mut rows = st.query(rusqlite::params![action, first, last])?;
+            let mut j = 0usize;
+            while let Some(r) = rows.next()? {
+                let id: i64 = r.get(0)?;
+                while j < ids.len() && ids[j] < id {
+                    j += 1;
+                }
+                if j == ids.len() {
+                    break;
+                }
+                if ids[j] == id {
+                    series.add(action.as_bytes(), key_ms(id), 1);
+                }
+            }
+        }
+        Ok(true)
+    }
+}
+
 fn action_rank(name: &str) -> (usize, &str) {
     (ACTION_ORDER.iter().position(|a| a.as_str() == name).unwrap_or(ACTION_ORDER.len()), name)
 }
@@ -241,6 +302,11 @@ impl CaseReader {
                     let rows = st.query([key_lower(a), key_upper(b)])?;
                     series.scan(rows)?;
                 }
+            } else if c.fts.is_some()
+                && !p.needs_event_row
+                && self.merge_actions(&p, &where_, &params, lo, hi, &mut series)?
+            {
+                // Counted from the word index's ids and the action index.
             } else {
                 // One pass: (id, action) of every matching event in the range.
                 let sql = format!("SELECT {}, e.action FROM {} {where_}", p.id_col, p.sql_from);

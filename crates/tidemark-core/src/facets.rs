@@ -14,15 +14,15 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 
+use rusqlite::params_from_iter;
 use rusqlite::types::{Value as SqlValue, ValueRef};
-use rusqlite::{params_from_iter, OptionalExtension};
 
 use crate::case::CaseReader;
 use crate::error::Result;
 use crate::model::{Facet, FacetField, FacetSample, FacetValue, Facets};
 use crate::query::Query;
 use crate::rollup::{self, DAY_MS};
-use crate::search::{fts_error, plan};
+use crate::search::{fts_error, plan, Plan};
 use crate::time::clamp_ms;
 
 /// Values per field when the caller does not say.
@@ -244,7 +244,7 @@ impl CaseReader {
         self.prepare_scan()?;
         let mut tallies: Vec<Tally> = FacetField::ALL.iter().map(|_| Tally::default()).collect();
         let c = query.compile();
-        let matching = if c.fts.is_none() && c.tag.is_none() && c.conds.is_empty() {
+        let matching = if c.time_range_only() {
             // A time range (or the whole case): whole days from the rollups, partial days counted.
             let lo = query.after_ms.map(clamp_ms);
             let hi = query.before_ms.map(clamp_ms);
@@ -257,7 +257,7 @@ impl CaseReader {
                 let mut part = query.clone();
                 part.after_ms = Some(a);
                 part.before_ms = Some(b);
-                matching += self.scan_facets(&part, &mut tallies, Blocks::All)?;
+                matching += self.scan_facets(&plan(&part), &mut tallies, Blocks::All)?;
             }
             matching
         } else {
@@ -266,7 +266,7 @@ impl CaseReader {
                     return Ok(facets);
                 }
             }
-            self.scan_facets(query, &mut tallies, Blocks::All)?
+            self.scan_facets(&plan(query), &mut tallies, Blocks::All)?
         };
         let fields = FacetField::ALL.iter().zip(tallies).map(|(f, t)| t.into_facet(*f, top)).collect();
         Ok(Facets { matching, fields, sample: None })
@@ -300,8 +300,8 @@ impl CaseReader {
 
     /// Counts the matching events' values (those in `blocks`) into the tallies in one pass. Returns the
     /// events counted.
-    fn scan_facets(&self, query: &Query, tallies: &mut [Tally], blocks: Blocks) -> Result<i64> {
-        let mut p = plan(query);
+    fn scan_facets(&self, p: &Plan, tallies: &mut [Tally], blocks: Blocks) -> Result<i64> {
+        let mut p = p.clone();
         match blocks {
             Blocks::All => {}
             Blocks::Ids(a, b) => {
@@ -347,21 +347,11 @@ impl CaseReader {
     fn estimate_facets(&self, query: &Query, top: usize, above: i64) -> Result<Option<Facets>> {
         let p = plan(query);
         let where_ = if p.where_.is_empty() { String::new() } else { format!("WHERE {}", p.where_.join(" AND ")) };
-        let mut ends = [0i64; 2];
-        for (end, dir) in ends.iter_mut().zip(["ASC", "DESC"]) {
-            let sql = format!("SELECT {id} FROM {} {where_} ORDER BY {id} {dir} LIMIT 1", p.sql_from, id = p.id_col);
-            let id: Option<i64> = self
-                .conn
-                .prepare_cached(&sql)?
-                .query_row(params_from_iter(p.params.iter()), |r| r.get(0))
-                .optional()
-                .map_err(fts_error)?;
-            match id {
-                Some(id) => *end = id,
-                None => return Ok(None),
-            }
-        }
-        let [lo, hi] = ends;
+        let (Some(lo), Some(hi)) =
+            (self.edge_id(&p, &where_, &p.params, "ASC")?, self.edge_id(&p, &where_, &p.params, "DESC")?)
+        else {
+            return Ok(None);
+        };
         let width = ((hi - lo) / SAMPLE_BLOCKS).saturating_add(1);
         let block = |i: i64| {
             Blocks::Ids(
@@ -380,7 +370,7 @@ impl CaseReader {
             let mut round_end = FIRST_ROUND;
             loop {
                 for j in blocks..round_end {
-                    read += self.scan_facets(query, &mut tallies, block(grid_block(j)))?;
+                    read += self.scan_facets(&p, &mut tallies, block(grid_block(j)))?;
                 }
                 blocks = round_end;
                 let projected = read.saturating_mul(SAMPLE_BLOCKS / blocks);
@@ -405,7 +395,7 @@ impl CaseReader {
             return Ok(None);
         }
         let mut tallies: Vec<Tally> = FacetField::ALL.iter().map(|_| Tally::default()).collect();
-        let read = self.scan_facets(query, &mut tallies, Blocks::Grid { lo, width, step })?;
+        let read = self.scan_facets(&p, &mut tallies, Blocks::Grid { lo, width, step })?;
         Ok(Some(estimate(tallies, top, step, read)))
     }
 }

@@ -12,7 +12,6 @@
 
 use rusqlite::params_from_iter;
 use rusqlite::types::{Value as SqlValue, ValueRef};
-use rusqlite::OptionalExtension;
 use tidemark_formats::Action;
 
 use crate::case::CaseReader;
@@ -248,15 +247,7 @@ impl CaseReader {
         // Open ends: the first and last matching event (a short walk in id order for common queries).
         for (end, dir) in [(&mut lo, "ASC"), (&mut hi, "DESC")] {
             if end.is_none() {
-                let sql =
-                    format!("SELECT {id} FROM {} {where_} ORDER BY {id} {dir} LIMIT 1", p.sql_from, id = p.id_col);
-                let id: Option<i64> = self
-                    .conn
-                    .prepare_cached(&sql)?
-                    .query_row(params_from_iter(params.iter()), |r| r.get(0))
-                    .optional()
-                    .map_err(fts_error)?;
-                *end = id.map(key_ms);
+                *end = self.edge_id(&p, &where_, &params, dir)?.map(key_ms);
             }
         }
         let (Some(lo), Some(hi)) = (lo, hi) else {
@@ -278,7 +269,7 @@ impl CaseReader {
         let mut series = Series { n, first, width, actions: Vec::new(), last: usize::MAX };
         if n > 0 {
             let c = query.compile();
-            if c.fts.is_none() && c.tag.is_none() && c.conds.is_empty() && width % BLOCK_MS == 0 {
+            if c.time_range_only() && width % BLOCK_MS == 0 {
                 // A time range (or the whole case) in buckets of whole 15-minute blocks: whole blocks from
                 // the rollup, the partial ones at the ends counted from the events.
                 let split = rollup::split(Some(lo), Some(hi), BLOCK_MS);

@@ -577,6 +577,13 @@ pub struct Compiled {
     pub hi: Option<i64>,
 }
 
+impl Compiled {
+    /// Whether the query selects nothing but a time range (or the whole case): what the rollups answer.
+    pub fn time_range_only(&self) -> bool {
+        self.fts.is_none() && self.tag.is_none() && self.conds.is_empty()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

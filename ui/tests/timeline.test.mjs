@@ -7,6 +7,7 @@ import assert from "node:assert/strict";
 import { startServer, launchBrowser, openApp, screenshotPath } from "./lib/harness.mjs";
 import { FakeBackend, generateEvents } from "./lib/fake-backend.mjs";
 import { virtualAt } from "./lib/fake-timeline.mjs";
+import { settled, domRows, assertRows } from "./lib/timeline-page.mjs";
 
 const EVENTS = generateEvents(5000);
 const N = 10_000_000;
@@ -43,40 +44,6 @@ async function openDemo(page) {
   await page.getByTestId("open-demo").click();
   await page.getByTestId("case-view").waitFor();
   await settled(page);
-}
-
-/** Real rows (no placeholders) cover the viewport from the header to the bottom. */
-async function settled(page) {
-  await page.waitForFunction(() => {
-    const vp = document.querySelector('[data-testid="timeline"]');
-    if (!vp || document.querySelector('[data-testid="timeline-placeholder"]')) return false;
-    // The first rows can come before the count ("500+ events · counting…"): settled means counted too.
-    if (/counting…$/.test(document.querySelector('[data-testid="status-count"]')?.textContent ?? "")) return false;
-    const rows = [...vp.querySelectorAll('[data-testid="timeline-row"]')];
-    if (rows.length < 1) return false;
-    const view = vp.getBoundingClientRect();
-    const top = vp.querySelector('[role="row"]').getBoundingClientRect().bottom + 1;
-    const bottom = Math.min(view.bottom - 20, rows.at(-1).getBoundingClientRect().bottom) - 1;
-    const covers = (y) => rows.some((r) => {
-      const b = r.getBoundingClientRect();
-      return b.top <= y && b.bottom > y;
-    });
-    return covers(top) && covers(bottom);
-  });
-}
-
-async function domRows(page) {
-  return page.$$eval('[data-testid="timeline-row"]', (els) =>
-    els.map((e) => ({ index: Number(e.getAttribute("data-index")), id: e.getAttribute("data-event-id") })).sort((a, b) => a.index - b.index),
-  );
-}
-
-/** Contiguous, distinct, and each row is the one at its position. */
-function assertRows(rows, expectedAt) {
-  assert.ok(rows.length > 0, "rows are rendered");
-  for (let k = 1; k < rows.length; k++) assert.equal(rows[k].index, rows[k - 1].index + 1, `contiguous at ${rows[k].index}`);
-  assert.equal(new Set(rows.map((r) => r.id)).size, rows.length, "no duplicate rows");
-  for (const r of rows) assert.equal(r.id, expectedAt(r.index), `row ${r.index} is the right event`);
 }
 
 /** The first row whose bottom is below the header, and how far its top is above the header. */

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import { startServer, launchBrowser, openApp, screenshotPath } from "./lib/harness.mjs";
 import { FakeBackend, generateEvents, virtualRow, XSS_IMG } from "./lib/fake-backend.mjs";
 import { withCaseHomeAndMailbox, FIXTURE as MBX, XSS_SCRIPT } from "./lib/fake-mailbox.mjs";
+import { settled, domRows, assertRows } from "./lib/timeline-page.mjs";
 
 const EVENTS = generateEvents(5000);
 const ROW_H = 26;
@@ -37,43 +38,6 @@ async function openDemo(page) {
   await page.getByTestId("open-demo").click();
   await page.getByTestId("case-view").waitFor();
   await settled(page);
-}
-
-/**
- * Waits until the timeline shows real rows covering the top and bottom of the viewport and no
- * placeholders (so a scroll has been processed and its pages have arrived).
- */
-async function settled(page, minRows = 1) {
-  await page.waitForFunction((min) => {
-    const vp = document.querySelector('[data-testid="timeline"]');
-    if (!vp || document.querySelector('[data-testid="timeline-placeholder"]')) return false;
-    // The first rows can come before the count ("500+ events · counting…"): settled means counted too.
-    if (/counting…$/.test(document.querySelector('[data-testid="status-count"]')?.textContent ?? "")) return false;
-    const rows = [...vp.querySelectorAll('[data-testid="timeline-row"]')];
-    if (rows.length < min) return false;
-    const view = vp.getBoundingClientRect();
-    const top = vp.querySelector('[role="row"]').getBoundingClientRect().bottom + 1;
-    const bottom = Math.min(view.bottom - 20, rows.at(-1).getBoundingClientRect().bottom) - 1;
-    const covers = (y) => rows.some((r) => {
-      const b = r.getBoundingClientRect();
-      return b.top <= y && b.bottom > y;
-    });
-    return covers(top) && covers(bottom);
-  }, minRows);
-}
-
-async function domRows(page) {
-  return page.$$eval('[data-testid="timeline-row"]', (els) =>
-    els.map((e) => ({ index: Number(e.getAttribute("data-index")), id: e.getAttribute("data-event-id") })).sort((a, b) => a.index - b.index),
-  );
-}
-
-/** Rows in the DOM must be a contiguous run of the expected list: no gaps, no duplicates, right ids. */
-function assertRowsMatch(rows, expected) {
-  assert.ok(rows.length > 0, "rows are rendered");
-  for (let k = 1; k < rows.length; k++) assert.equal(rows[k].index, rows[k - 1].index + 1, `contiguous indices at ${rows[k].index}`);
-  assert.equal(new Set(rows.map((r) => r.id)).size, rows.length, "no duplicate ids");
-  for (const r of rows) assert.equal(r.id, expected[r.index]?.id, `row ${r.index} shows the right event`);
 }
 
 /** Index of the first row whose top edge is at or below the sticky header. */
@@ -137,7 +101,7 @@ describe("Tidemark UI in Chromium with mocked IPC", { concurrency: 3 }, () => {
     assert.equal(await page.getByTestId("status-count").innerText(), "5,000 events");
     const expected = backend.sorted("", "asc");
     const rows = await domRows(page);
-    assertRowsMatch(rows, expected);
+    assertRows(rows, (i) => expected[i]?.id);
     assert.equal(rows[0].index, 0);
     assert.ok(rows.length < 80, `only visible rows + overscan are in the DOM (got ${rows.length})`);
     // Times are UTC even though the browser runs in America/New_York.
@@ -163,7 +127,7 @@ describe("Tidemark UI in Chromium with mocked IPC", { concurrency: 3 }, () => {
       `${fmt(expected.length)} of 5,000 events`,
     );
     await settled(page);
-    assertRowsMatch(await domRows(page), expected);
+    assertRows(await domRows(page), (i) => expected[i]?.id);
     const countCalls = backend.calls.filter((c) => c.cmd === "search_count").slice(countsBefore);
     assert.ok(countCalls.length <= 3, `typing is debounced (${countCalls.length} count calls for 11 keystrokes)`);
     assert.equal(countCalls.at(-1).args.query, "actor:alice");
@@ -174,7 +138,7 @@ describe("Tidemark UI in Chromium with mocked IPC", { concurrency: 3 }, () => {
     const narrower = backend.sorted("actor:alice action:logon-failed", "asc");
     await page.waitForFunction((t) => document.querySelector('[data-testid="status-count"]')?.textContent === t, `${fmt(narrower.length)} of 5,000 events`);
     await settled(page);
-    assertRowsMatch(await domRows(page), narrower);
+    assertRows(await domRows(page), (i) => narrower[i]?.id);
 
     await input.press("Escape");
     await page.waitForFunction(() => document.querySelector('[data-testid="status-count"]')?.textContent === "5,000 events");
@@ -300,7 +264,7 @@ describe("Tidemark UI in Chromium with mocked IPC", { concurrency: 3 }, () => {
       await scrollTo(0.5);
       await settled(page);
       let rows = await domRows(page);
-      assertRowsMatch(rows, expected);
+      assertRows(rows, (i) => expected[i]?.id);
       const first = await firstVisibleIndex(page);
       const st = await vp.evaluate((el) => el.scrollTop);
       assert.equal(first, Math.floor(st / ROW_H), "the row at the top matches the scroll position");
@@ -309,7 +273,7 @@ describe("Tidemark UI in Chromium with mocked IPC", { concurrency: 3 }, () => {
       await scrollTo(1);
       await settled(page);
       rows = await domRows(page);
-      assertRowsMatch(rows, expected);
+      assertRows(rows, (i) => expected[i]?.id);
       assert.equal(rows.at(-1).index, 4999);
       assert.equal(rows.at(-1).id, expected[4999].id);
       assert.ok(rows.length < 80);
@@ -318,7 +282,7 @@ describe("Tidemark UI in Chromium with mocked IPC", { concurrency: 3 }, () => {
       const before = backend.pageLog.length;
       await scrollTo(0.5);
       await settled(page);
-      assertRowsMatch(await domRows(page), expected);
+      assertRows(await domRows(page), (i) => expected[i]?.id);
       assert.equal(backend.pageLog.length, before, "cached pages are reused");
       assertPageChain(backend.pageLog, "", sort);
     }

@@ -1,7 +1,9 @@
 // The driver of scripts/bench-ui: issue 7's performance bars measured in the real app.
 //
 //   node scripts/bench-ui.mjs --app target/release/tidemark-app --case CASE --out FILE --shots DIR
-//        [--rare TERM] [--runs 5] [--jumps 20] [--title TEXT] [--tag NAME]
+//        [--rare TERM] [--runs 5] [--jumps 20] [--title TEXT] [--tag NAME] [--only timeline]
+//
+// --only timeline measures the open, jumps, wheel and fling only (no searches or facets): a quick run.
 //
 // Starts tauri-driver (WebKitWebDriver) with the app on the case, then measures inside the page with
 // performance.now(): a scenario's clock starts in the page when the action is taken (scrollTop set,
@@ -38,6 +40,11 @@ for (const k of ["app", "case", "out", "shots"]) {
 }
 const RUNS = Math.max(1, Number(args.runs));
 const JUMPS = Math.max(1, Number(args.jumps));
+if (args.only !== undefined && args.only !== "timeline") {
+  console.error("bench-ui.mjs: --only takes timeline");
+  process.exit(2);
+}
+const TIMELINE_ONLY = args.only === "timeline";
 
 // ---------------------------------------------------------------- WebDriver over HTTP
 function freePort() {
@@ -78,6 +85,10 @@ const page = (body, ...a) =>
   });
 
 async function screenshot(name) {
+  // Without compositing WebKitWebDriver takes the screenshot at the next presented frame: make frames.
+  await sync(`let d = document.getElementById("bench-frames");
+    if (!d) { d = document.createElement("div"); d.id = "bench-frames"; d.style.cssText = "position:fixed;right:0;bottom:0;width:1px;height:1px;pointer-events:none;opacity:0.01"; document.body.appendChild(d); }
+    let n = 0; const f = () => { d.style.background = n % 2 ? "#000" : "#fff"; if (++n < 60) requestAnimationFrame(f); }; requestAnimationFrame(f); return 1;`);
   const b64 = await wd("GET", `/session/${sid}/screenshot`);
   mkdirSync(args.shots, { recursive: true });
   const f = join(args.shots, `bench-ui-${args.tag ? args.tag + "-" : ""}${name}.png`);
@@ -313,6 +324,7 @@ async function main() {
   const r = rng(JUMP_SEED);
   const jumps = [];
   const jumpIpc = [];
+  const jumpParts = [];
   let jumpShot = "";
   for (let i = 0; i < JUMPS; i++) {
     const frac = i === 0 ? 1 : i === 1 ? 0.5 : r();
@@ -323,12 +335,16 @@ async function main() {
        vp.scrollTop = target;
        const actual = vp.scrollTop;
        const want = B.firstFor(actual);
-       await B.until(() => { const s = B.shown(); return s.real > 0 && s.placeholders === 0 && Math.abs(s.top - want) <= 1; });
+       // The first frame after the scroll (loading rows, or rows already cached), for the breakdown.
+       let firstFrame = null;
+       requestAnimationFrame(() => { firstFrame = performance.now(); });
+       const inDom = await B.until(() => { const s = B.shown(); return s.real > 0 && s.placeholders === 0 && Math.abs(s.top - want) <= 1; });
        const painted = await B.afterPaint();
-       return { ms: painted - t0, want, top: B.shown().top, scrollTop: actual, ipc: B.ipcSince(t0) };`,
+       return { ms: painted - t0, dom: inDom - t0, firstFrame: firstFrame === null ? null : firstFrame - t0, want, top: B.shown().top, scrollTop: actual, ipc: B.ipcSince(t0) };`,
       frac,
     );
     jumps.push(j.ms);
+    jumpParts.push(j);
     for (const c of j.ipc) if (c.ms !== null && c.cmd.startsWith("search_page")) jumpIpc.push(c.ms);
     if (i === 1) jumpShot = await screenshot("jump-middle");
     if (i === 0) await screenshot("jump-end");
@@ -394,7 +410,7 @@ async function main() {
     ["field query", "op:New-InboxRule", "field-op"],
     ["field query (action)", "action:rule", "field-action"],
     ["prefix", "invo*", "prefix"],
-  ].filter(([, q]) => q);
+  ].filter(([, q]) => q && !TIMELINE_ONLY);
   const searches = [];
   const everything = [];
   for (const [label, q, shot] of queries) {
@@ -408,7 +424,7 @@ async function main() {
   }
 
   // ---- a screenshot of a large result's estimated facets, before the exact counts replace them
-  const estimated = await page(
+  const estimated = !TIMELINE_ONLY && await page(
     `const q = a[0];
      const input = document.querySelector('[data-testid="search-input"]');
      input.focus();
@@ -423,8 +439,10 @@ async function main() {
     "mailitemsaccessed",
   );
   if (estimated) await screenshot("facets-estimate");
-  await page(`await B.until(() => !document.querySelector('[data-testid="facet-estimate"]'), 300000); return true;`);
-  await search("");
+  if (!TIMELINE_ONLY) {
+    await page(`await B.until(() => !document.querySelector('[data-testid="facet-estimate"]'), 300000); return true;`);
+    await search("");
+  }
 
   // ---- a screenshot of the timeline in the middle of the case
   await jumpTo(0.5);
@@ -445,6 +463,9 @@ async function main() {
 
   header("Timeline (paint = action in the page -> the frame with the right rows painted)");
   row(`jump to a scrollbar position (${JUMPS}, random)`, jumps, jumpIpc, 100, "IPC: search_page_at / search_page in the jump");
+  const part = (k) => f1(pct(jumpParts.map((j) => j[k]).filter((v) => v !== null), 0.5));
+  const rowsBack = jumpParts.map((j) => Math.max(-1, ...j.ipc.filter((c) => c.cmd.startsWith("search_page") && c.end !== null).map((c) => c.end))).filter((v) => v >= 0);
+  out(`  a jump's parts (p50 ms after the scroll): first frame ${part("firstFrame")}, rows answered ${f1(pct(rowsBack, 0.5))}, rows in the DOM ${part("dom")}, painted ${part("ms")}`);
   row("wheel, 3 lines (78 px) a step (60 steps)", wheelSmall.ms, wheelSmall.ipc, 100);
   row("wheel, a page (650 px) a step (40 steps)", wheelPage.ms, wheelPage.ipc, 100);
   out(`fling: ${fling.frames} steps of 1,300 px, one per frame (${f1(fling.ms)} ms): ${fling.blank} frames showed loading rows; full again ${f1(fling.settled)} ms after the last step`);
@@ -452,6 +473,13 @@ async function main() {
   // The UI sends the count and the first page together and paints the rows when the page answers; the
   // count fills in the status bar and the scroll height when it arrives.
   const firstPageIpc = (x) => (x.page && x.page.end !== null ? x.page.ms : NaN);
+  if (TIMELINE_ONLY) {
+    writeFileSync(args.out, lines.join("\n") + "\n");
+    console.log(`\nresults: ${args.out} (timeline only)`);
+    await wd("DELETE", `/session/${sid}`).catch(() => {});
+    stop();
+    return;
+  }
   header(`Search (query typed, Enter -> first rows of the new query painted; ${RUNS} runs each, from the whole case)`);
   for (const s of searches) {
     const paint = s.runs.map((x) => x.paint);

@@ -465,8 +465,34 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> Reply<T> + Send + 'stat
         .map_err(|e| ErrorBody::from(&tidemark_core::Error::internal(format!("background task failed: {e}"))))?
 }
 
+/// WebKitGTK composites pages with OpenGL. On a Linux machine without a GPU (a forensic VM, a CI
+/// runner) that is Mesa's software renderer, which `scripts/bench-ui` measured far slower than WebKit's
+/// own CPU painting on a 10 M-event case (a scrollbar jump p95 188 vs 79 ms, a wheel step 96 vs 16 ms).
+/// So where no GPU render node exists compositing is turned off, unless `WEBKIT_DISABLE_COMPOSITING_MODE`
+/// was set by hand (`0` keeps it on). Windows (WebView2) and macOS (WKWebView) are not concerned.
+///
+/// One known quirk of that mode, for automation only: WebKitWebDriver takes a screenshot at the next
+/// presented frame, so on a page where nothing repaints the screenshot waits; the E2E tests' `shot`
+/// makes a frame first.
+#[cfg(target_os = "linux")]
+fn choose_linux_rendering() {
+    const VAR: &str = "WEBKIT_DISABLE_COMPOSITING_MODE";
+    if std::env::var_os(VAR).is_some() {
+        return;
+    }
+    let gpu = std::fs::read_dir("/dev/dri")
+        .map(|d| d.flatten().any(|e| e.file_name().to_string_lossy().starts_with("renderD")))
+        .unwrap_or(false);
+    if !gpu {
+        // Before any thread or the webview starts: nothing else reads the environment yet.
+        std::env::set_var(VAR, "1");
+    }
+}
+
 /// Starts the app. The first command-line argument, if any, is a case file to open.
 pub fn run() {
+    #[cfg(target_os = "linux")]
+    choose_linux_rendering();
     let initial_case = std::env::args_os().nth(1).map(PathBuf::from);
     tauri::Builder::default()
         .plugin(tauri_plugin_dialog::init())

@@ -18,7 +18,9 @@ use fantoccini::{Client, Locator};
 use tidemark_sim::{ScenarioSpec, Tenant};
 use tidemark_tests::binary;
 
-use crate::app_e2e::{click, have_display, open_app, runtime, screenshots_dir, shot, start_driver, text_of};
+use crate::app_e2e::{
+    click, have_display, make_frames, open_app, runtime, screenshots_dir, shot, start_driver, text_of,
+};
 use crate::collect::stored;
 
 async fn wait_for(c: &Client, css: &str, secs: u64) -> fantoccini::elements::Element {
@@ -130,6 +132,7 @@ fn the_app_connects_to_the_simulated_tenant_with_pkce_collects_and_the_timeline_
         wait_for(&c, "p.done-line[data-testid=collect-report]", 300).await;
         shot(&c, "collect-6-done-coverage").await;
         if let Ok(cov) = c.find(Locator::Css("[data-testid=coverage]")).await {
+            make_frames(&c).await;
             let png = cov.screenshot().await.unwrap_or_default();
             let _ = std::fs::write(screenshots_dir().join("e2e-collect-7-coverage-map.png"), png);
         }

@@ -55,8 +55,22 @@ pub(crate) fn screenshots_dir() -> PathBuf {
     d
 }
 
+/// Makes the page paint a few frames (a 1 px corner toggled for about two seconds). Without a GPU the
+/// app paints without compositing (`choose_linux_rendering` in src-tauri), and there WebKitWebDriver
+/// takes a screenshot at the next presented frame: on a page where nothing changes it would wait forever.
+pub(crate) async fn make_frames(c: &Client) {
+    const SCRIPT: &str = "let d = document.getElementById('e2e-frames'); \
+        if (!d) { d = document.createElement('div'); d.id = 'e2e-frames'; \
+          d.style.cssText = 'position:fixed;right:0;bottom:0;width:1px;height:1px;pointer-events:none;opacity:0.01'; \
+          document.body.appendChild(d); } \
+        let n = 0; const f = () => { d.style.background = n % 2 ? '#000' : '#fff'; if (++n < 120) requestAnimationFrame(f); }; \
+        requestAnimationFrame(f); return 1;";
+    let _ = c.execute(SCRIPT, vec![]).await;
+}
+
 pub(crate) async fn shot(c: &Client, name: &str) {
     tokio::time::sleep(Duration::from_millis(300)).await;
+    make_frames(c).await;
     if let Ok(png) = c.screenshot().await {
         let _ = std::fs::write(screenshots_dir().join(format!("e2e-{name}.png")), png);
     }

@@ -1226,6 +1226,30 @@ describe("Facets, pivots, annotations and export", { concurrency: 2 }, () => {
     await page.getByTestId("note-delete").first().click();
     await page.getByTestId("note-delete-confirm").click();
     await page.waitForFunction(() => document.querySelectorAll('[data-testid="note-item"]').length === 1);
+
+    // A range is typed in the display zone: the fields name it, follow a zone change, and read it.
+    await page.getByTestId("note-range-add").click();
+    await page.getByTestId("note-range-start").fill("2025-12-01 08:00");
+    await page.getByTestId("note-range-end").fill("2025-12-01 09:30");
+    assert.equal(await page.getByTestId("note-range-zone").innerText(), "in UTC");
+    await page.getByTestId("zone-select").selectOption("other");
+    await page.getByTestId("zone-input").fill("Asia/Kolkata");
+    await page.getByTestId("zone-apply").click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="note-range-zone"]')?.textContent === "in Asia/Kolkata (UTC+05:30)");
+    assert.equal(await page.getByTestId("note-range-start").inputValue(), "2025-12-01 13:30", "the same moment in the new zone");
+    assert.equal(await page.getByTestId("note-range-end").inputValue(), "2025-12-01 15:00");
+    await page.getByTestId("note-range-end").fill("yesterday");
+    await page.getByTestId("note-range-body").fill("Kolkata hours");
+    await page.getByTestId("note-range-save").click();
+    assert.match(await page.getByRole("alert").filter({ hasText: "yesterday" }).innerText(), /^To needs a date like .* \(in Asia\/Kolkata\); “yesterday” is not one\.$/);
+    await page.getByTestId("note-range-end").fill("2025-12-01 16:00");
+    assert.equal(await page.getByRole("alert").filter({ hasText: "yesterday" }).count(), 0, "the problem goes once the field changes");
+    await page.screenshot({ path: screenshotPath("note-range-zone") });
+    await page.getByTestId("note-range-save").click();
+    await page.waitForFunction(() => document.querySelectorAll('[data-testid="note-item"]').length === 2);
+    assert.deepEqual(lastCall(backend, "note_create_range").args, { startMs: Date.UTC(2025, 11, 1, 8), endMs: Date.UTC(2025, 11, 1, 10, 30), body: "Kolkata hours" });
+    assert.ok((await page.getByTestId("note-item").allInnerTexts()).some((t) => t.includes("2025-12-01 13:30 – 2025-12-01 16:00 UTC+05:30")));
+    await page.getByTestId("zone-select").selectOption("UTC");
     await noMarkup(page);
     await assertClean(app);
   });

@@ -33,29 +33,6 @@ export function isoUtcText(iso: string, precision: "minute" | "second" = "minute
   return Number.isNaN(ms) ? iso : `${utcText(ms, precision)} UTC`;
 }
 
-/** `2025-12-03 07:31:34` (UTC, for an input the investigator edits). */
-export function utcInput(ms: number): string {
-  return utcText(ms, "second");
-}
-
-/**
- * Reads a UTC time typed as `2025-12-03`, `2025-12-03 07:31`, `2025-12-03T07:31:34.5` (a trailing `Z`
- * or `UTC` is allowed). A bare date is the start of the day, or its last millisecond for `endOfDay`.
- */
-export function parseUtcInput(text: string, endOfDay = false): number | null {
-  const t = text.trim().replace(/\s*(Z|UTC)$/i, "");
-  const m = /^(\d{4})-(\d{2})-(\d{2})(?:[ T](\d{2}):(\d{2})(?::(\d{2})(?:\.(\d{1,3}))?)?)?$/.exec(t);
-  if (!m) return null;
-  const [, y, mo, d, h, mi, s, frac] = m;
-  const ms = Date.UTC(Number(y), Number(mo) - 1, Number(d), Number(h ?? 0), Number(mi ?? 0), Number(s ?? 0), Number((frac ?? "0").padEnd(3, "0")));
-  if (Number.isNaN(ms)) return null;
-  // Reject dates that rolled over (2025-02-30).
-  const back = new Date(ms);
-  if (back.getUTCMonth() !== Number(mo) - 1 || back.getUTCDate() !== Number(d)) return null;
-  if (h === undefined && endOfDay) return ms + 86_399_999;
-  return ms;
-}
-
 /** The query for a time range, bounds included. */
 export function rangeQuery(startMs: number, endMs: number): string {
   return `after:${isoMs(startMs)} before:${isoMs(endMs)}`;

@@ -162,10 +162,16 @@ describe("A search's rows before its count", { concurrency: 3 }, () => {
     assert.deepEqual(await selected(page), [{ index: 104, id: expected[104].id }]);
     const scrolled = await geometry(page);
     assert.match(await page.locator("footer.status").innerText(), /row 105 selected/);
+    // Tagging every match needs no count (the engine tags by the query): offered at once, without a number.
+    await page.getByTestId("tab-annotations").click();
+    assert.equal(await page.getByTestId("tag-query").isEnabled(), true, "Tag all is offered while counting");
+    assert.equal((await page.getByTestId("tag-query").innerText()).replace(/\s+/g, " "), "Tag all matching events");
     assert.equal(count.released, false);
 
     count.release();
     await status(page, `${fmt(expected.length)} of 5,000 events`);
+    assert.equal((await page.getByTestId("tag-query").innerText()).replace(/\s+/g, " "), `Tag all ${fmt(expected.length)} matching events`);
+    await page.getByTestId("tab-facets").click();
     await settled(page);
     const after = await geometry(page);
     assert.ok(after.scrollHeight > scrolled.scrollHeight, `the list grew to its count (${scrolled.scrollHeight} → ${after.scrollHeight} px)`);

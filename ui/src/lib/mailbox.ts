@@ -217,6 +217,40 @@ export function zoneLabel(zone: string, atMs: number = Date.now()): string {
   return zone === "UTC" ? "UTC" : `${zone} (${zoneSuffix(atMs, zone)})`;
 }
 
+/** A From/To pair as typed, with the pins a zone change left (see `boundMs`). */
+export interface BoundFields {
+  from: string;
+  to: string;
+  fromPin: BoundPin | null;
+  toPin: BoundPin | null;
+}
+
+/**
+ * The fields rewritten from `oldZone` into `newZone` for the same moments, each pinned to its exact
+ * moment (so a fraction of a second survives). Empty fields and text that is not a time stay as typed.
+ */
+export function rezoneBounds(f: BoundFields, oldZone: string, newZone: string): BoundFields {
+  const out = { ...f };
+  const a = boundMs(f.from, oldZone, false, f.fromPin);
+  if (typeof a === "number") {
+    out.from = formatBoundInput(a, newZone);
+    out.fromPin = { text: out.from, ms: a };
+  }
+  const b = boundMs(f.to, oldZone, true, f.toPin);
+  if (typeof b === "number") {
+    out.to = formatBoundInput(b, newZone);
+    out.toPin = { text: out.to, ms: b };
+  }
+  return out;
+}
+
+/** The zone named beside From/To fields: its offset at the typed time, else at `fallbackIso`, else now. */
+export function fieldsZoneLabel(fromText: string, toText: string, zone: string, fallbackIso: string | null | undefined): string {
+  const typed = boundMs(fromText, zone, false) ?? boundMs(toText, zone, true);
+  const fallback = fallbackIso ? Date.parse(fallbackIso) : NaN;
+  return zoneLabel(zone, typeof typed === "number" ? typed : Number.isNaN(fallback) ? Date.now() : fallback);
+}
+
 export type RangeResult = { fromMs: number | null; toMs: number | null } | { problem: string };
 
 /**

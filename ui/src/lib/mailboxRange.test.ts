@@ -6,11 +6,13 @@ import {
   boundIso,
   boundMs,
   dayOf,
+  fieldsZoneLabel,
   formatBoundInput,
   mailboxRange,
   momentSpan,
   rangePlaceholders,
   rangeText,
+  rezoneBounds,
   sessionSpan,
   timeOfDay,
   zoneLabel,
@@ -95,5 +97,23 @@ describe("mailbox times in the display zone", () => {
     expect(rangePlaceholders("2018-05-14T08:55:00.120Z", "2018-05-14T16:02:00.000Z", NY)).toEqual({ from: "2018-05-14 04:55", to: "2018-05-14 12:02" });
     expect(rangePlaceholders(null, null, "UTC")).toEqual({ from: "YYYY-MM-DD hh:mm", to: "YYYY-MM-DD hh:mm" });
     expect(rangePlaceholders("garbage", "2018-05-14T16:02:00Z", "UTC")).toEqual({ from: "YYYY-MM-DD hh:mm", to: "YYYY-MM-DD hh:mm" });
+  });
+
+  it("a zone change rewrites typed bounds for the same moments, pinned to the millisecond", () => {
+    const typed = { from: "2018-05-14 10:00:05.250", to: "2018-05-14", fromPin: null, toPin: null };
+    const k = rezoneBounds(typed, "UTC", KOL);
+    expect(k.from).toBe("2018-05-14 15:30:05");
+    expect(k.to).toBe("2018-05-15 05:29:59");
+    // The pins keep what the text rounded: back in UTC the fraction and the whole day are still there.
+    expect(boundMs(k.from, KOL, false, k.fromPin)).toBe(Date.UTC(2018, 4, 14, 10, 0, 5, 250));
+    const back = rezoneBounds(k, KOL, "UTC");
+    expect(boundMs(back.to, "UTC", true, back.toPin)).toBe(Date.UTC(2018, 4, 15) - 1);
+    // Empty fields and text that is not a time stay as typed.
+    expect(rezoneBounds({ from: "", to: "later", fromPin: null, toPin: null }, "UTC", KOL)).toEqual({ from: "", to: "later", fromPin: null, toPin: null });
+  });
+  it("the fields' zone is named with its offset at the typed time, else at the fallback", () => {
+    expect(fieldsZoneLabel("2018-01-10 09:00", "", NY, null)).toBe("America/New_York (UTC-05:00)");
+    expect(fieldsZoneLabel("", "", NY, "2018-05-14T16:02:00Z")).toBe("America/New_York (UTC-04:00)");
+    expect(fieldsZoneLabel("", "", "UTC", null)).toBe("UTC");
   });
 });

@@ -166,10 +166,16 @@ impl CaseReader {
         hi: i64,
         series: &mut Series,
     ) -> Result<bool> {
-        let in_range: i64 = self
+        // The range's actions and how many events it holds, from the block rollup in one read.
+        let per_action: Vec<(String, i64)> = self
             .conn
-            .prepare_cached("SELECT coalesce(sum(count), 0) FROM rollup_block_action WHERE block BETWEEN ?1 AND ?2")?
-            .query_row([lo.div_euclid(BLOCK_MS), hi.div_euclid(BLOCK_MS)], |r| r.get(0))?;
+            .prepare_cached(
+                "SELECT action, sum(count) FROM rollup_block_action WHERE block BETWEEN ?1 AND ?2 \
+                 GROUP BY action ORDER BY action",
+            )?
+            .query_map([lo.div_euclid(BLOCK_MS), hi.div_euclid(BLOCK_MS)], |r| Ok((r.get(0)?, r.get(1)?)))?
+            .collect::<rusqlite::Result<_>>()?;
+        let in_range: i64 = per_action.iter().map(|(_, n)| n).sum();
         let sql = format!("SELECT {id} FROM {} {where_} ORDER BY {id}", p.driver_from, id = p.id_col);
         let mut st = self.conn.prepare_cached(&sql)?;
         let mut rows = st.query(params_from_iter(params.iter())).map_err(fts_error)?;
@@ -181,16 +187,9 @@ impl CaseReader {
             return Ok(false);
         }
         let (Some(&first), Some(&last)) = (ids.first(), ids.last()) else { return Ok(true) };
-        let actions: Vec<String> = self
-            .conn
-            .prepare_cached(
-                "SELECT DISTINCT action FROM rollup_block_action WHERE block BETWEEN ?1 AND ?2 ORDER BY action",
-            )?
-            .query_map([lo.div_euclid(BLOCK_MS), hi.div_euclid(BLOCK_MS)], |r| r.get(0))?
-            .collect::<rusqlite::Result<_>>()?;
         let mut st =
             self.conn.prepare_cached("SELECT id FROM event WHERE action = ?1 AND id BETWEEN ?2 AND ?3 ORDER BY id")?;
-        for action in &actions {
+        for (action, _) in &per_action {
             let mut rows = st.query(rusqlite::params![action, first, last])?;
             let mut j = 0usize;
             while let Some(r) = rows.next()? {

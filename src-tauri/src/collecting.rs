@@ -225,7 +225,8 @@ impl Collecting {
         Ok(list.into_iter().map(|p| ProfileView::of(p, self.0.secrets.as_ref())).collect())
     }
 
-    /// Saves a profile; `secret` (client secret or PFX password) goes to the keychain.
+    /// Saves a new profile or an edit of a saved one; `secret` (client secret or PFX password) goes to
+    /// the keychain, and `None` keeps the one there.
     pub fn save(&self, profile: Profile, secret: Option<String>) -> Result<ProfileView, ErrorBody> {
         profile.validate().map_err(|e| collect_body(&e))?;
         if let Some(s) = secret.filter(|s| !s.is_empty()) {
@@ -241,7 +242,8 @@ impl Collecting {
             };
             self.0.secrets.set(&profile.id, kind, &Secret::new(s)).map_err(|e| collect_body(&e))?;
         }
-        self.0.profiles.save(&profile).map_err(|e| collect_body(&e))?;
+        // An edit that moves the profile to another tenant, app, method or cloud leaves no sign-in behind.
+        self.0.profiles.save_edit(&profile, self.0.secrets.as_ref()).map_err(|e| collect_body(&e))?;
         Ok(ProfileView::of(profile, self.0.secrets.as_ref()))
     }
 

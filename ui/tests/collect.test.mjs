@@ -257,6 +257,82 @@ describe("Live collection", { concurrency: 3 }, () => {
     await assertClean(app);
   });
 
+  test("a saved connection is edited: the form shows it, the kept secret stays unless replaced, closing untested edits puts it back", async () => {
+    const saved = { ...tenantProfile({ options: { window_hours: 6 }, endpoints: { login: "https://login.example", management: null, graph: null, outlook: null } }), has_secret: true };
+    const { app, page, backend } = await setup({ profiles: [saved] });
+    await openDemo(page);
+    await openCollection(page);
+    assert.equal(await page.getByTestId("collect-connect").innerText(), "Connections…");
+    await page.getByTestId("collect-connect").click();
+    const row = page.getByTestId("wizard-profile");
+    await row.getByTestId("wizard-profile-edit").click();
+    assert.equal(await page.locator("#wizard-title").innerText(), "Edit “Contoso – BEC 2025”");
+    assert.equal(await page.getByTestId("wizard-tenant").inputValue(), "contoso.onmicrosoft.com");
+    assert.equal(await page.getByTestId("wizard-client-id").inputValue(), "0d1e2f3a-4b5c-6d7e-8f90-a1b2c3d4e5f6");
+    assert.equal(await page.getByTestId("wizard-name").inputValue(), "Contoso – BEC 2025");
+    assert.ok(await page.getByTestId("wizard-method-client-secret").isChecked());
+    assert.ok(await page.getByTestId("wizard-source-management").isChecked());
+    assert.ok(!(await page.getByTestId("wizard-source-activities").isChecked()));
+    assert.equal(await page.getByTestId("wizard-secret").inputValue(), "", "a secret is never shown again");
+    assert.match(await page.getByTestId("wizard-secret-hint").innerText(), /Leave this empty to keep it/);
+    await page.screenshot({ path: screenshotPath("collect-wizard-edit") });
+
+    // Another app registration, the secret kept: saved under the same id, no secret sent, the rest kept.
+    await page.getByTestId("wizard-client-id").fill("11111111-2222-3333-4444-555555555555");
+    await page.getByTestId("wizard-test").click();
+    await page.getByTestId("preflight").waitFor();
+    let sent = calls(backend, "profile_save").at(-1).args;
+    assert.equal(sent.secret, null, "an empty field keeps the saved secret");
+    assert.equal(sent.profile.id, "contoso");
+    assert.equal(sent.profile.client_id, "11111111-2222-3333-4444-555555555555");
+    assert.equal(sent.profile.options.window_hours, 6, "options the form does not show are kept");
+    assert.equal(sent.profile.endpoints.login, "https://login.example");
+    assert.deepEqual(calls(backend, "preflight").at(-1).args, { profileId: "contoso", sources: null });
+
+    // Esc without "Save": the connection gets its saved fields back, and is not removed.
+    await page.keyboard.press("Escape");
+    await page.getByTestId("wizard").waitFor({ state: "detached" });
+    await waitFor(() => calls(backend, "profile_save").length === 2, "the restoring profile_save");
+    sent = calls(backend, "profile_save").at(-1).args;
+    assert.deepEqual(sent, { profile: saved.profile, secret: null });
+    assert.equal(calls(backend, "profile_remove").length, 0);
+
+    // Edit again, a switch to the certificate needs a file; Back to the list ends the edit without saving.
+    await page.getByTestId("collect-connect").click();
+    await row.getByTestId("wizard-profile-edit").click();
+    await page.getByTestId("wizard-method-certificate").check();
+    assert.match(await page.getByTestId("wizard-problem-certPath").innerText(), /Choose the certificate file/);
+    await page.getByTestId("wizard-back").click();
+    assert.equal(await page.locator("#wizard-title").innerText(), "Connect to Microsoft 365");
+    assert.equal(calls(backend, "profile_save").length, 2, "nothing saved");
+
+    // A new secret replaces the kept one; "Save without testing" keeps the edit.
+    await row.getByTestId("wizard-profile-edit").click();
+    await page.getByTestId("wizard-secret").fill("n3w~secret");
+    await page.getByTestId("wizard-name").fill("Contoso – secret rotated");
+    await page.getByTestId("wizard-save-untested").click();
+    await page.getByTestId("wizard").waitFor({ state: "detached" });
+    sent = calls(backend, "profile_save").at(-1).args;
+    assert.equal(sent.secret, "n3w~secret");
+    assert.equal(sent.profile.display_name, "Contoso – secret rotated");
+    assert.equal(calls(backend, "profile_save").length, 3, "a confirmed edit is not put back");
+    await waitFor(async () => (await page.getByTestId("collect-profile").locator("option").first().innerText()) === "Contoso – secret rotated", "the renamed connection in the picker");
+
+    // The simulated tenant's connection is made by Tidemark: it has no Edit.
+    await page.getByTestId("collect-connect").click();
+    await page.getByTestId("wizard-where-sim").check();
+    await page.getByTestId("wizard-next").click();
+    await page.getByTestId("wizard-sim-start").click();
+    await page.getByTestId("wizard-sim-account").waitFor();
+    await page.getByTestId("wizard-back").click();
+    const sim = page.locator('[data-testid="wizard-profile"][data-id="simulated"]');
+    await sim.waitFor();
+    assert.equal(await sim.getByTestId("wizard-profile-edit").count(), 0);
+    assert.equal(await page.locator('[data-testid="wizard-profile"][data-id="contoso"]').getByTestId("wizard-profile-edit").count(), 1);
+    await page.keyboard.press("Escape");
+    await assertClean(app);
+  });
+
   test("device code: the big code with Copy, the address, Microsoft's sentence as text; Cancel", async () => {
     const dc = profileView({ ...tenantProfile().profile, id: "dc", display_name: "Fabrikam (device code)", tenant: "fabrikam.onmicrosoft.com", sign_in: { method: "device-code" } });
     const { app, page, backend } = await setup({ profiles: [dc] });

@@ -457,8 +457,13 @@ pub fn profile(cmd: ProfileCommand, verbose: bool) -> Result<u8, tidemark_core::
                 endpoints,
                 origin: if a.endpoint_base.is_some() { "simulated-tenant".into() } else { "manual".into() },
             };
-            if let Err(e) = store.save(&profile) {
-                return Ok(fail(&e, verbose));
+            // Replacing a profile that signed in elsewhere forgets that sign-in (ProfileStore::save_edit).
+            match store.save_edit(&profile, &Keychain::default()) {
+                Ok(true) => eprintln!(
+                    "tidemark: the profile now signs in to another tenant, app or cloud; its earlier sign-in was forgotten."
+                ),
+                Ok(false) => {}
+                Err(e) => return Ok(fail(&e, verbose)),
             }
             if a.client_secret.as_deref() == Some("-") {
                 let mut s = String::new();

@@ -14,6 +14,7 @@ use ts_rs::TS;
 
 use crate::cloud::{Cloud, Endpoints};
 use crate::error::{Code, CollectError, Result};
+use crate::secrets::{SecretKind, SecretStore};
 
 /// The collection sources.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, TS)]
@@ -195,6 +196,18 @@ impl Profile {
         }
         Ok(())
     }
+
+    /// Whether a sign-in made with `self` still holds for `other`: the same cloud, tenant, app
+    /// registration, sign-in method and endpoints. When an edit changes any of them, a kept refresh
+    /// token belongs to another app or tenant; Entra refuses it with errors that do not all say
+    /// "sign in again", so the caller drops it instead of letting the next collection fail on it.
+    pub fn same_sign_in(&self, other: &Profile) -> bool {
+        self.cloud == other.cloud
+            && self.tenant.trim().eq_ignore_ascii_case(other.tenant.trim())
+            && self.client_id.trim().eq_ignore_ascii_case(other.client_id.trim())
+            && self.sign_in.id() == other.sign_in.id()
+            && self.endpoints == other.endpoints
+    }
 }
 
 /// The profile file: `profiles.json` in the app's config folder.
@@ -289,6 +302,23 @@ impl ProfileStore {
         self.write(&f)
     }
 
+    /// Adds or replaces a profile, as [`ProfileStore::save`]. When it replaces one that signed in
+    /// elsewhere ([`Profile::same_sign_in`]: another tenant, app, method, cloud or endpoints), the
+    /// refresh token kept for the old one is deleted, so the next sign-in starts afresh. Returns
+    /// whether one was deleted.
+    pub fn save_edit(&self, profile: &Profile, secrets: &dyn SecretStore) -> Result<bool> {
+        let before = self.read()?.profiles.into_iter().find(|p| p.id == profile.id);
+        self.save(profile)?;
+        match before {
+            Some(b) if !b.same_sign_in(profile) => {
+                let had = secrets.get(&profile.id, SecretKind::RefreshToken)?.is_some();
+                secrets.delete(&profile.id, SecretKind::RefreshToken)?;
+                Ok(had)
+            }
+            _ => Ok(false),
+        }
+    }
+
     /// Removes a profile; whether it existed.
     pub fn remove(&self, id: &str) -> Result<bool> {
         let mut f = self.read()?;
@@ -299,5 +329,77 @@ impl ProfileStore {
             self.write(&f)?;
         }
         Ok(removed)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn contoso() -> Profile {
+        Profile {
+            id: "contoso".into(),
+            display_name: "Contoso".into(),
+            cloud: Cloud::Global,
+            tenant: "contoso.onmicrosoft.com".into(),
+            client_id: "0d1e2f3a-4b5c-6d7e-8f90-a1b2c3d4e5f6".into(),
+            sign_in: SignIn::Browser { login_hint: None },
+            sources: vec![Source::Graph],
+            options: SourceOptions::default(),
+            endpoints: Endpoints::default(),
+            origin: "manual".into(),
+        }
+    }
+
+    #[test]
+    fn a_sign_in_holds_across_edits_of_names_and_sources_but_not_of_tenant_app_method_or_cloud() {
+        let base = contoso();
+        let mut renamed = base.clone();
+        renamed.display_name = "Contoso – BEC 2025".into();
+        renamed.sources = vec![Source::Management, Source::Graph];
+        renamed.tenant = " CONTOSO.onmicrosoft.com ".into();
+        renamed.client_id = base.client_id.to_uppercase();
+        renamed.sign_in = SignIn::Browser { login_hint: Some("adele@contoso.com".into()) };
+        assert!(base.same_sign_in(&renamed));
+
+        let mut tenant = base.clone();
+        tenant.tenant = "fabrikam.onmicrosoft.com".into();
+        let mut app = base.clone();
+        app.client_id = "11111111-2222-3333-4444-555555555555".into();
+        let mut method = base.clone();
+        method.sign_in = SignIn::DeviceCode;
+        let mut cloud = base.clone();
+        cloud.cloud = Cloud::GccHigh;
+        let mut endpoints = base.clone();
+        endpoints.endpoints.login = Some("http://127.0.0.1:9".into());
+        for other in [tenant, app, method, cloud, endpoints] {
+            assert!(!base.same_sign_in(&other), "{other:?}");
+        }
+    }
+
+    #[test]
+    fn an_edit_to_another_tenant_drops_the_kept_sign_in_and_a_rename_keeps_it() {
+        use crate::secrets::{MemoryStore, Secret};
+        let dir = tempfile::tempdir().unwrap();
+        let store = ProfileStore::at(dir.path().join("profiles.json"));
+        let keychain = MemoryStore::default();
+        let base = contoso();
+        assert!(!store.save_edit(&base, &keychain).unwrap(), "a new profile drops nothing");
+        keychain.set("contoso", SecretKind::RefreshToken, &Secret::new("rt-contoso")).unwrap();
+        keychain.set("other", SecretKind::RefreshToken, &Secret::new("rt-other")).unwrap();
+
+        let mut renamed = base.clone();
+        renamed.display_name = "Contoso – BEC 2025".into();
+        assert!(!store.save_edit(&renamed, &keychain).unwrap());
+        assert!(keychain.get("contoso", SecretKind::RefreshToken).unwrap().is_some(), "a rename keeps the sign-in");
+        assert_eq!(store.get("contoso").unwrap().display_name, "Contoso – BEC 2025");
+
+        let mut moved = renamed.clone();
+        moved.tenant = "fabrikam.onmicrosoft.com".into();
+        assert!(store.save_edit(&moved, &keychain).unwrap());
+        assert!(keychain.get("contoso", SecretKind::RefreshToken).unwrap().is_none());
+        assert!(keychain.get("other", SecretKind::RefreshToken).unwrap().is_some(), "other profiles keep theirs");
+        assert_eq!(store.get("contoso").unwrap().tenant, "fabrikam.onmicrosoft.com");
+        assert_eq!(store.list().unwrap().len(), 1);
     }
 }

@@ -3,7 +3,10 @@ import type { MethodChoice } from "./collectBindings";
 import {
   buildProfile,
   clientIdProblem,
+  editedProfile,
   emptyForm,
+  emptySourceOptions,
+  formFromProfile,
   formProblems,
   formatRangeInput,
   hasProblems,
@@ -128,6 +131,59 @@ describe("the whole form", () => {
     expect(secretToSend({ ...good, secret: "x" }, METHODS)).toBeNull();
     expect(secretToSend({ ...good, method: "client-secret", secret: "" }, METHODS)).toBeNull();
     expect(secretToSend({ ...good, method: "client-secret", secret: "s" }, METHODS)).toBe("s");
+  });
+  it("edits a saved profile: the form shows it, and saving keeps what the form does not show", () => {
+    const saved = {
+      id: "contoso",
+      display_name: "Contoso – BEC 2025",
+      cloud: "gcc" as const,
+      tenant: "contoso.onmicrosoft.com",
+      client_id: GUID,
+      sign_in: { method: "browser" as const, login_hint: "ir@contoso.com" },
+      sources: ["graph" as const, "activities" as const],
+      options: { ...emptySourceOptions(), mailboxes: ["adele@contoso.com"], window_hours: 6, graph_version: "v1.0" },
+      endpoints: { login: "https://login.example", management: null, graph: null, outlook: null },
+      origin: "onboarding-wizard",
+    };
+    const form = formFromProfile(saved);
+    expect(form).toEqual({
+      cloud: "gcc",
+      tenant: "contoso.onmicrosoft.com",
+      clientId: GUID,
+      method: "browser",
+      secret: "",
+      certPath: "",
+      sources: ["graph", "activities"],
+      mailboxesText: "adele@contoso.com",
+      displayName: "Contoso – BEC 2025",
+    });
+    expect(formProblems(form, METHODS)).toEqual({});
+    // Unchanged, it saves back the same profile.
+    expect(editedProfile(form, saved)).toEqual(saved);
+    // A changed tenant and an added mailbox; the hint, window, Graph version, endpoints and origin stay.
+    const edited = editedProfile({ ...form, tenant: "fabrikam.onmicrosoft.com", mailboxesText: "adele@contoso.com\nbob@contoso.com" }, saved);
+    expect(edited).toEqual({ ...saved, tenant: "fabrikam.onmicrosoft.com", options: { ...saved.options, mailboxes: ["adele@contoso.com", "bob@contoso.com"] } });
+    // Another method drops the browser's hint.
+    expect(editedProfile({ ...form, method: "device-code" }, saved).sign_in).toEqual({ method: "device-code" });
+    // A name that only repeats the tenant is left empty.
+    expect(formFromProfile({ ...saved, display_name: "contoso.onmicrosoft.com" }).displayName).toBe("");
+  });
+  it("edits a certificate profile: an empty path keeps a key in the keychain, a new file replaces it", () => {
+    const inKeychain = {
+      ...buildProfile({ ...good, method: "certificate" }, "contoso"),
+      sign_in: { method: "certificate" as const, key_in_keychain: true, algorithm: "RS256" },
+    };
+    const form = formFromProfile(inKeychain);
+    expect(form.certPath).toBe("");
+    expect(formProblems(form, METHODS, false, true)).toEqual({});
+    expect(formProblems(form, METHODS).certPath).toMatch(/Choose the certificate file/);
+    expect(editedProfile(form, inKeychain).sign_in).toEqual(inKeychain.sign_in);
+    expect(editedProfile({ ...form, certPath: "/keys/new.pfx" }, inKeychain).sign_in).toEqual({
+      method: "certificate",
+      path: "/keys/new.pfx",
+      key_in_keychain: false,
+      algorithm: "RS256",
+    });
   });
   it("makes ids the engine accepts, not already taken", () => {
     expect(profileIdFor("Contoso BEC – Müller", [])).toBe("contoso-bec-muller");

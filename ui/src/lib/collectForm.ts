@@ -87,9 +87,10 @@ export function emptyForm(): ConnectForm {
 
 /**
  * Problems per field. `keptSecret`: a secret for this profile is already in the keychain (editing a
- * saved profile), so an empty field keeps it.
+ * saved profile), so an empty field keeps it. `keptKey`: the certificate's private key is in the
+ * keychain (made by the onboarding), so no file is needed.
  */
-export function formProblems(form: ConnectForm, methods: MethodChoice[], keptSecret = false): FormProblems {
+export function formProblems(form: ConnectForm, methods: MethodChoice[], keptSecret = false, keptKey = false): FormProblems {
   const p: FormProblems = {};
   const t = tenantProblem(form.tenant);
   if (t) p.tenant = t;
@@ -101,7 +102,9 @@ export function formProblems(form: ConnectForm, methods: MethodChoice[], keptSec
     p.secret = "Paste the client secret's value (not its ID) from Certificates & secrets in the app registration.";
   if (form.method === "certificate") {
     const path = form.certPath.trim();
-    if (path === "") p.certPath = "Choose the certificate file (.pem with its private key, or .pfx).";
+    if (path === "") {
+      if (!keptKey) p.certPath = "Choose the certificate file (.pem with its private key, or .pfx).";
+    }
     else if (!/\.(pem|pfx|p12|crt|key)$/i.test(path)) p.certPath = "Choose a .pem or .pfx file that holds the certificate and its private key.";
   }
   if (form.sources.length === 0) p.sources = "Tick at least one place to collect from.";
@@ -172,6 +175,39 @@ export function buildProfile(form: ConnectForm, id: string, order: Source[] = ["
     options: { ...emptySourceOptions(), mailboxes },
     origin: "manual",
   };
+}
+
+/** The form for editing a saved profile: what it holds, with the secret field empty (never shown again). */
+export function formFromProfile(p: Profile): ConnectForm {
+  const name = p.display_name.trim();
+  return {
+    cloud: p.cloud,
+    tenant: p.tenant,
+    clientId: p.client_id,
+    method: p.sign_in.method,
+    secret: "",
+    certPath: p.sign_in.method === "certificate" ? (p.sign_in.path ?? "") : "",
+    sources: [...p.sources],
+    mailboxesText: p.options.mailboxes.join("\n"),
+    // A name that only repeats the tenant stays empty, so it follows a corrected tenant.
+    displayName: name === p.tenant.trim() ? "" : name,
+  };
+}
+
+/**
+ * A saved profile after an edit: the form's fields over `base`, keeping what the form does not show
+ * (its endpoints, origin and other source options, a browser sign-in's account hint, a certificate's
+ * signing algorithm and a private key kept in the keychain).
+ */
+export function editedProfile(form: ConnectForm, base: Profile, order?: Source[]): Profile {
+  const built = buildProfile(form, base.id, order);
+  let sign_in: SignIn = built.sign_in;
+  if (base.sign_in.method === "browser" && built.sign_in.method === "browser") sign_in = base.sign_in;
+  if (base.sign_in.method === "certificate" && built.sign_in.method === "certificate") {
+    const path = form.certPath.trim();
+    sign_in = path === "" ? base.sign_in : { ...base.sign_in, path, key_in_keychain: path === base.sign_in.path ? base.sign_in.key_in_keychain : false };
+  }
+  return { ...base, ...built, sign_in, options: { ...base.options, mailboxes: built.options.mailboxes }, origin: base.origin };
 }
 
 /** The secret to send with profile_save: null keeps what the keychain has (or needs none). */

@@ -142,7 +142,8 @@ function defaultChecks(pv, sources) {
 export function withCollect(backend, opts = {}) {
   const st = {
     profiles: [...(opts.profiles ?? [])],
-    secrets: new Map(),
+    // A saved profile that says it has a secret has one (its value is never shown).
+    secrets: new Map((opts.profiles ?? []).filter((p) => p.has_secret).map((p) => [p.profile.id, "(kept)"])),
     runs: [...(opts.runs ?? [])],
     coverage: [],
     coverageRunId: null,

@@ -388,13 +388,13 @@ mod tests {
         keychain.set("contoso", SecretKind::RefreshToken, &Secret::new("rt-contoso")).unwrap();
         keychain.set("other", SecretKind::RefreshToken, &Secret::new("rt-other")).unwrap();
 
-        let mut renamed = base.clone();
+        let mut renamed = base;
         renamed.display_name = "Contoso – BEC 2025".into();
         assert!(!store.save_edit(&renamed, &keychain).unwrap());
         assert!(keychain.get("contoso", SecretKind::RefreshToken).unwrap().is_some(), "a rename keeps the sign-in");
         assert_eq!(store.get("contoso").unwrap().display_name, "Contoso – BEC 2025");
 
-        let mut moved = renamed.clone();
+        let mut moved = renamed;
         moved.tenant = "fabrikam.onmicrosoft.com".into();
         assert!(store.save_edit(&moved, &keychain).unwrap());
         assert!(keychain.get("contoso", SecretKind::RefreshToken).unwrap().is_none());

@@ -410,6 +410,7 @@ async function main() {
     ["field query", "op:New-InboxRule", "field-op"],
     ["field query (action)", "action:rule", "field-action"],
     ["prefix", "invo*", "prefix"],
+    ["common prefix", "mail*", "prefix-common"],
   ].filter(([, q]) => q && !TIMELINE_ONLY);
   const searches = [];
   const everything = [];

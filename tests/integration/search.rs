@@ -200,3 +200,117 @@ fn positions_follow_imports_and_tags() {
         assert_eq!(r.id_at(&q, SortOrder::Desc, pos as u64).unwrap(), Some(*id), "tag: position {pos}");
     }
 }
+
+/// The index's terms that start with `prefix`, read the slow, obvious way: the `row` vocabulary, which
+/// counts every document of every term.
+fn vocabulary(path: &std::path::Path, table: &str, prefix: &str) -> Vec<String> {
+    let db = rusqlite::Connection::open(path).unwrap();
+    db.execute_batch(&format!("CREATE VIRTUAL TABLE temp.v USING fts5vocab(main, {table}, row)")).unwrap();
+    let mut st = db.prepare("SELECT term FROM temp.v WHERE term >= ?1 ORDER BY term").unwrap();
+    let terms = st.query_map([prefix], |r| r.get::<_, String>(0)).unwrap();
+    terms.map(Result::unwrap).take_while(|t| t.starts_with(prefix)).collect()
+}
+
+/// Ids FTS5 itself matches for a query that is one MATCH expression (its prefixes left to FTS5).
+fn fts5_ids(path: &std::path::Path, q: &Query) -> Vec<i64> {
+    let c = q.compile();
+    assert!(c.conds.is_empty() && c.lo.is_none(), "one MATCH expression");
+    let db = rusqlite::Connection::open(path).unwrap();
+    let sql = format!("SELECT rowid FROM {t} WHERE {t} MATCH ?1 ORDER BY rowid", t = c.fts_table);
+    let mut st = db.prepare(&sql).unwrap();
+    let ids = st.query_map([c.fts.unwrap()], |r| r.get::<_, i64>(0)).unwrap();
+    ids.map(Result::unwrap).collect()
+}
+
+/// Pages spell a prefix out as the index's terms (`CaseReader::prefix_terms`) so FTS5 walks them
+/// lazily; they must list exactly the terms the index holds and page through exactly the events FTS5's
+/// own prefix matches, in both orders, alone and with other terms, exclusions and fields, when the
+/// prefix has too many terms or non-ASCII ones (left to FTS5), and after an import adds new terms.
+#[test]
+fn prefix_pages_spell_out_exactly_the_terms_fts5_would_merge() {
+    let dir = tempfile::tempdir().unwrap();
+    let (path, mut w) = new_case(dir.path(), "prefix");
+    let words = dir.path().join("words.jsonl");
+    let subjects = ["Invoice due", "INVOICED twice", "invoices: paid", "Invoïce naïve", "Invołce spelt oddly"];
+    let mut text = String::new();
+    for (i, s) in subjects.iter().enumerate() {
+        text.push_str(&format!(
+            r#"{{"CreationTime":"2025-03-01T10:0{i}:30","Id":"aaaaaaaa-0000-4000-8000-00000000000{i}","Operation":"Send","RecordType":2,"UserId":"payroll@contoso.example","ClientIP":"203.0.113.{i}","Workload":"Exchange","Item":{{"Subject":"{s}"}}}}"#
+        ));
+        text.push('\n');
+    }
+    std::fs::write(&words, text).unwrap();
+    import(&mut w, &[write_dense_ual(&dir.path().join("d.jsonl"), 4_000, 5), words]);
+    let r = CaseReader::open(&path).unwrap();
+
+    // The listing: every term, in order, from the seek-per-term vocabulary; None past the cap.
+    let user1: Vec<String> =
+        ["user1", "user10", "user11", "user12", "user13", "user14", "user15", "user16"].map(String::from).to_vec();
+    assert_eq!(vocabulary(&path, "event_fts", "user1"), user1);
+    assert_eq!(r.prefix_terms("event_fts", "user1"), Some(user1));
+    assert_eq!(r.prefix_terms("event_fts", "invoi").unwrap(), vocabulary(&path, "event_fts", "invoi"));
+    assert_eq!(r.prefix_terms("event_fts", "invoi").unwrap(), ["invoice", "invoiced", "invoices"]);
+    assert_eq!(r.prefix_terms("event_fts", "invo").unwrap(), vocabulary(&path, "event_fts", "invo"));
+    assert!(r.prefix_terms("event_fts", "invo").unwrap().iter().any(|t| !t.is_ascii()), "invołce");
+    assert_eq!(r.prefix_terms("event_fts", "zzq"), Some(Vec::new()));
+    let ones = vocabulary(&path, "event_fts", "1");
+    assert!(ones.len() > tidemark_core::query::MAX_PREFIX_TERMS, "{}", ones.len());
+    assert_eq!(r.prefix_terms("event_fts", "1"), None, "too many terms: left to FTS5");
+    assert_eq!(r.prefix_terms("ident_fts", "198.51.100.24").unwrap(), vocabulary(&path, "ident_fts", "198.51.100.24"));
+    assert_eq!(r.prefix_terms("ident_fts", "198.51.100.24").unwrap().len(), 11);
+    assert_eq!(r.prefix_terms("nope", "x"), None);
+
+    let check = |r: &CaseReader, query: &str| {
+        let q = Query::parse(query).unwrap();
+        let expected = r.count(&q).unwrap().matching;
+        assert!(expected > 0, "{query} should match something");
+        for (sort, limit) in [(SortOrder::Asc, 37), (SortOrder::Desc, 1000)] {
+            let seen = walk(r, &q, sort, limit);
+            assert_eq!(seen.len() as i64, expected, "{query} {sort:?}: as many as FTS5's prefix counts");
+            let distinct: HashSet<i64> = seen.iter().map(|(_, id)| *id).collect();
+            assert_eq!(distinct.len(), seen.len(), "{query}: no duplicates");
+            let ordered =
+                seen.windows(2).all(|w| if sort == SortOrder::Asc { w[0].1 < w[1].1 } else { w[0].1 > w[1].1 });
+            assert!(ordered, "{query} {sort:?}: in order");
+            let c = q.compile();
+            if c.conds.is_empty() && c.lo.is_none() {
+                let mut ids: Vec<i64> = seen.iter().map(|(_, id)| *id).collect();
+                ids.sort_unstable();
+                assert_eq!(ids, fts5_ids(&path, &q), "{query}: the same events as FTS5's own prefix");
+            }
+        }
+    };
+    for query in [
+        "user1*",
+        "actor:user1*",
+        "USER1*",
+        "invoi*",
+        "invo*",
+        "subject:invoi*",
+        "1*",
+        "12*",
+        "123*",
+        "report user1*",
+        "user1* -op:Send",
+        "user1* -user12*",
+        "user1* OR invoi*",
+        "ip:198.51.100.24*",
+        "ip:198.51.100.24* op:send",
+        "report ip:198.51.100.2*",
+        "mailbox:user1* after:2025-03-01T10:03",
+    ] {
+        check(&r, query);
+    }
+    // An import adds terms; the next page lists them (another connection committed them).
+    let more = dir.path().join("more.jsonl");
+    std::fs::write(
+        &more,
+        r#"{"CreationTime":"2025-03-01T11:00:00","Id":"bbbbbbbb-0000-4000-8000-000000000001","Operation":"Send","RecordType":2,"UserId":"user1zz@contoso.example","Workload":"Exchange","Item":{"Subject":"Invoicing run"}}"#,
+    )
+    .unwrap();
+    import(&mut w, &[more]);
+    assert!(r.prefix_terms("event_fts", "user1").unwrap().contains(&"user1zz".to_owned()));
+    assert!(r.prefix_terms("event_fts", "invoi").unwrap().contains(&"invoicing".to_owned()));
+    check(&r, "user1*");
+    check(&r, "invoi*");
+}

@@ -22,7 +22,7 @@ use crate::error::Result;
 use crate::model::{Facet, FacetField, FacetSample, FacetValue, Facets};
 use crate::query::Query;
 use crate::rollup::{self, DAY_MS};
-use crate::search::{fts_error, plan, Plan};
+use crate::search::{fts_error, plan, plan_compiled, Plan};
 use crate::time::clamp_ms;
 
 /// Values per field when the caller does not say.
@@ -342,10 +342,15 @@ impl CaseReader {
     ///   driving index (the word index walks just that stretch of its doclist), so a result of millions
     ///   costs what its sample costs: the way for large results.
     /// - In one pass over the driving index that skips the rows off the grid before reading the event:
-    ///   for results too small to fill the sample in that many blocks, and for prefix searches (`invo*`),
-    ///   which FTS5 expands anew for every query.
+    ///   for results too small to fill the sample in that many blocks, and for prefixes that stay
+    ///   prefixes (more terms than [`crate::query::MAX_PREFIX_TERMS`]), which FTS5 expands anew for
+    ///   every query. Other prefixes are spelled out as their terms, which FTS5 walks like any word.
     fn estimate_facets(&self, query: &Query, top: usize, above: i64) -> Result<Option<Facets>> {
-        let p = plan(query);
+        // The spelled-out terms and the sample come from one snapshot.
+        let _snapshot = if self.conn.is_autocommit() { Some(self.conn.unchecked_transaction()?) } else { None };
+        let spelled = self.compile_spelled(query);
+        let prefix = spelled.fts.as_deref().is_some_and(|e| e.contains('*'));
+        let p = plan_compiled(spelled);
         let where_ = if p.where_.is_empty() { String::new() } else { format!("WHERE {}", p.where_.join(" AND ")) };
         let (Some(lo), Some(hi)) =
             (self.edge_id(&p, &where_, &p.params, "ASC")?, self.edge_id(&p, &where_, &p.params, "DESC")?)
@@ -360,7 +365,6 @@ impl CaseReader {
             )
         };
         let above = above.max(1);
-        let prefix = query.compile().fts.is_some_and(|e| e.contains('*'));
         let expected = if prefix {
             self.count(query)?.matching
         } else {

@@ -320,13 +320,24 @@ impl Query {
         Ok(q)
     }
 
-    /// Compiles the query.
+    /// Compiles the query, leaving every prefix (`invo*`) to FTS5.
     pub fn compile(&self) -> Compiled {
+        self.compile_with(&mut |_, _| None)
+    }
+
+    /// Compiles the query, spelling out each prefix of the driving MATCH expression as the index
+    /// terms that `terms(table, prefix)` lists for it (see [`PrefixTerms`]); a prefix it returns `None`
+    /// for stays a prefix. FTS5 answers a prefix by merging the whole doclist of every term that starts
+    /// with it before it yields the first row (13.7 ms for `invo*` and far more for `mail*` at 10 M
+    /// events), while an `OR` of the same terms is walked lazily in rowid order like any word, so a page
+    /// stops after its rows. The two match exactly the same events when the list is complete.
+    /// Conditions (`e.id IN (SELECT …)`) read every match anyway and keep the prefix.
+    pub fn compile_with(&self, terms: &mut PrefixTerms<'_>) -> Compiled {
         // Clauses whose terms all live in one full-text index become one MATCH expression on it. The
         // word index drives the query when it has a clause (it is the larger one); otherwise the
         // identifier index does. Everything else is an SQL condition on the event row.
-        let mut word: (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
-        let mut ident: (Vec<String>, Vec<String>) = (Vec::new(), Vec::new());
+        let mut word: (Vec<&Clause>, Vec<&Clause>) = (Vec::new(), Vec::new());
+        let mut ident: (Vec<&Clause>, Vec<&Clause>) = (Vec::new(), Vec::new());
         let mut others: Vec<&Clause> = Vec::new();
         for clause in &self.clauses {
             let indexes: Vec<Index> = clause.any_of.iter().map(term_index).collect();
@@ -340,14 +351,43 @@ impl Query {
                 others.push(clause);
                 continue;
             };
-            let alts: Vec<String> = clause.any_of.iter().map(fts_term).collect();
-            let expr = if alts.len() == 1 { alts[0].clone() } else { format!("({})", alts.join(" OR ")) };
             if clause.negated {
-                bucket.1.push(expr)
+                bucket.1.push(clause)
             } else {
-                bucket.0.push(expr)
+                bucket.0.push(clause)
             }
         }
+        let drive_table = if !word.0.is_empty() {
+            Some("event_fts")
+        } else if !ident.0.is_empty() {
+            Some("ident_fts")
+        } else {
+            None
+        };
+        // One clause as an FTS5 expression; prefixes spelled out only in the driving expression.
+        let mut render = |clause: &Clause, table: &'static str| {
+            let alts: Vec<String> = clause
+                .any_of
+                .iter()
+                .map(|t| {
+                    let spelled = if drive_table == Some(table) { spelled_prefix(t, table, terms) } else { None };
+                    spelled.unwrap_or_else(|| fts_term(t))
+                })
+                .collect();
+            if alts.len() == 1 {
+                alts.into_iter().next().unwrap_or_default()
+            } else {
+                format!("({})", alts.join(" OR "))
+            }
+        };
+        let mut rendered = |bucket: &(Vec<&Clause>, Vec<&Clause>), table: &'static str| {
+            (
+                bucket.0.iter().map(|c| render(c, table)).collect::<Vec<String>>(),
+                bucket.1.iter().map(|c| render(c, table)).collect::<Vec<String>>(),
+            )
+        };
+        let word = rendered(&word, "event_fts");
+        let ident = rendered(&ident, "ident_fts");
         let mut conds: Vec<String> = Vec::new();
         let mut params: Vec<String> = Vec::new();
         let combine = |(pos, neg): &(Vec<String>, Vec<String>)| {
@@ -357,12 +397,10 @@ impl Query {
             }
             expr
         };
-        let driving = if !word.0.is_empty() {
-            Some(("event_fts", combine(&word)))
-        } else if !ident.0.is_empty() {
-            Some(("ident_fts", combine(&ident)))
-        } else {
-            None
+        let driving = match drive_table {
+            Some("event_fts") => Some(("event_fts", combine(&word))),
+            Some(table) => Some((table, combine(&ident))),
+            None => None,
         };
         // Without words, one positive `tag:NAME` (not a prefix, not in an OR) drives through the tag's
         // index instead of being a condition: pages then stop early however many events carry it.
@@ -375,7 +413,6 @@ impl Query {
                 tag = Some(others.remove(i).any_of[0].value.trim().to_owned());
             }
         }
-        let drive_table = driving.as_ref().map(|(t, _)| *t);
         for (table, (pos, neg)) in [("event_fts", &word), ("ident_fts", &ident)] {
             if drive_table == Some(table) {
                 continue;
@@ -557,6 +594,50 @@ fn fts_term(t: &Term) -> String {
     }
 }
 
+/// Most index terms a prefix is spelled out into for a page ([`Query::compile_with`]). An `OR` of `n`
+/// terms steps through all `n` doclists for every row it yields, so past a few dozen FTS5's one merge
+/// of the prefix's doclists costs less.
+pub const MAX_PREFIX_TERMS: usize = 64;
+
+/// Lists the index terms that start with a prefix: `(table, prefix)` → the terms of that full-text
+/// index, or `None` to leave the prefix to FTS5. The prefix comes as the index holds terms (ASCII,
+/// lower case, one token); the terms must be every one the index holds that starts with it.
+pub type PrefixTerms<'a> = dyn FnMut(&'static str, &str) -> Option<Vec<String>> + 'a;
+
+/// The token a prefix term asks for, as `table` stores it, when it is one plain ASCII token there: the
+/// tokenizers then only fold case, so the index's terms that begin with it are exactly the words the
+/// prefix matches. Anything else (several words, letters with accents) is left to FTS5.
+fn prefix_token(t: &Term, table: &str) -> Option<String> {
+    if !t.prefix {
+        return None;
+    }
+    let mut value = t.value.trim();
+    if t.field == Some(Field::MessageId) || t.field.is_none() && looks_like_identifier(value) {
+        value = value.trim_start_matches('<').trim_end_matches('>');
+    }
+    // `ident_fts`'s tokenizer keeps these inside a token (migration 0002); `event_fts`'s keeps none.
+    const IDENT_CHARS: &str = ".:@-_$+=%!#&*/?^`{|}~";
+    let in_token = |c: char| c.is_ascii_alphanumeric() || table == "ident_fts" && IDENT_CHARS.contains(c);
+    (!value.is_empty() && value.chars().all(in_token)).then(|| value.to_ascii_lowercase())
+}
+
+/// A prefix term spelled out as the terms `terms` lists for it: `"invoice"`, or
+/// `{subject} : ("invoice" OR "invoices")`. `None` keeps the prefix: not a plain token, no list, an
+/// empty list (a prefix with no terms is as cheap as it gets), or a term that is not plain ASCII.
+fn spelled_prefix(t: &Term, table: &'static str, terms: &mut PrefixTerms<'_>) -> Option<String> {
+    let token = prefix_token(t, table)?;
+    let list = terms(table, &token)?;
+    if list.is_empty() || list.iter().any(|w| !w.starts_with(&token) || !w.is_ascii()) {
+        return None;
+    }
+    let quoted: Vec<String> = list.iter().map(|w| format!("\"{}\"", w.replace('"', "\"\""))).collect();
+    let expr = if quoted.len() == 1 { quoted[0].clone() } else { format!("({})", quoted.join(" OR ")) };
+    Some(match t.field.map(Field::index) {
+        Some(Index::Word(cols) | Index::Ident(cols)) if !cols.is_empty() => format!("{cols} : {expr}"),
+        _ => expr,
+    })
+}
+
 /// A query ready for SQL: an optional FTS5 MATCH expression (bound as a parameter), extra conditions
 /// on `event e` with `?` placeholders, their values in order, and an id (time-key) range.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -613,6 +694,47 @@ mod tests {
         assert_eq!(c.fts_table, "event_fts");
         assert_eq!(c.conds, vec!["e.id IN (SELECT rowid FROM ident_fts WHERE ident_fts MATCH ?)"]);
         assert_eq!(c.params, vec![r#"({client_ip} : "10.0.0.1" OR {client_ip} : "2001:db8::1")"#]);
+    }
+
+    #[test]
+    fn prefixes_of_the_driving_expression_are_spelled_out_as_index_terms() {
+        let asked: std::cell::RefCell<Vec<(String, String)>> = Default::default();
+        let compile = |text: &str| {
+            parse(text).compile_with(&mut |table, prefix| {
+                asked.borrow_mut().push((table.to_owned(), prefix.to_owned()));
+                match prefix {
+                    "invo" => Some(vec!["invoice".to_owned(), "invoices".to_owned()]),
+                    "wir" => Some(vec!["wire".to_owned()]),
+                    "10.0." => Some(vec!["10.0.0.1".to_owned(), "10.0.0.2".to_owned()]),
+                    "na" => Some(vec!["naïve".to_owned()]),
+                    "zz" => Some(Vec::new()),
+                    "odd" => Some(vec!["other".to_owned()]),
+                    _ => None,
+                }
+            })
+        };
+        let fts = |c: Compiled| c.fts.unwrap_or_default();
+        assert_eq!(fts(compile("INVO* actor:adele")), r#"("invoice" OR "invoices") AND {actor} : "adele""#);
+        assert_eq!(fts(compile("subject:invo*")), r#"{subject} : ("invoice" OR "invoices")"#);
+        assert_eq!(fts(compile("wir* OR report")), r#"("wire" OR "report")"#);
+        assert_eq!(fts(compile("report -invo*")), r#"("report") NOT ("invoice" OR "invoices")"#);
+        let c = compile("ip:10.0.* action:read");
+        assert_eq!((c.fts_table, fts(c)), ("ident_fts", r#"{client_ip} : ("10.0.0.1" OR "10.0.0.2")"#.to_owned()));
+        // Left to FTS5: a condition (it reads every match anyway), no list, an empty list, a list with
+        // a term that is not plain ASCII or does not start with the prefix.
+        let c = compile("report ip:10.0.*");
+        assert_eq!(c.params, vec![r#"{client_ip} : "10.0." *"#]);
+        for (text, kept) in [("abc*", r#""abc" *"#), ("zz*", r#""zz" *"#), ("na*", r#""na" *"#), ("odd*", r#""odd" *"#)]
+        {
+            assert_eq!(fts(compile(text)), kept, "{text}");
+        }
+        // Never asked: several words, accents, exact terms, a prefix in a condition.
+        asked.borrow_mut().clear();
+        for text in ["wire-tr*", "naï*", "\"invo*\"", "invoice", "report ip:10.0.*"] {
+            compile(text);
+        }
+        assert!(asked.borrow().is_empty(), "{asked:?}");
+        assert_eq!(parse("invo*").compile().fts.as_deref(), Some(r#""invo" *"#), "compile() keeps prefixes");
     }
 
     #[test]

@@ -11,7 +11,7 @@ use tidemark_formats::encoding::Encoding;
 use crate::case::CaseReader;
 use crate::error::{Error, ErrorCode, Result};
 use crate::model::{EventDetail, EventRow, Page, RawOccurrence, SearchCount, SortOrder};
-use crate::query::Query;
+use crate::query::{Compiled, Query, MAX_PREFIX_TERMS};
 use crate::raw;
 use crate::time::{iso_ms, key_ms};
 
@@ -93,7 +93,11 @@ pub(crate) struct Plan {
 /// it asks for one tag (`tag:NAME`), else the event table. Each yields event ids in order, so pages
 /// stop after `limit` rows however large the match.
 pub(crate) fn plan(query: &Query) -> Plan {
-    let c = query.compile();
+    plan_compiled(query.compile())
+}
+
+/// [`plan`] for a query already compiled (with its prefixes spelled out, for pages).
+pub(crate) fn plan_compiled(c: Compiled) -> Plan {
     let mut params: Vec<SqlValue> = Vec::new();
     let mut where_ = Vec::new();
     let (sql_from, id_col, driver_from) = match (&c.fts, &c.tag) {
@@ -195,10 +199,49 @@ impl CaseReader {
         })
     }
 
+    /// Every term of the full-text index `table` (`event_fts` or `ident_fts`) that starts with
+    /// `prefix`, in order; `None` when there are more than [`MAX_PREFIX_TERMS`] (FTS5's own prefix
+    /// merge is then the cheaper way) or the index cannot be listed. Each term is one seek in the
+    /// index's vocabulary (`fts5vocab`, instance kind, which reads a term's first posting only; the
+    /// row kind would count every document of every term): "the first term at or after the last one
+    /// found, plus a zero byte", which no term contains.
+    pub fn prefix_terms(&self, table: &str, prefix: &str) -> Option<Vec<String>> {
+        let vocab = match table {
+            "event_fts" => "temp.event_fts_terms",
+            "ident_fts" => "temp.ident_fts_terms",
+            _ => return None,
+        };
+        let mut st = self.conn.prepare_cached(&format!("SELECT term FROM {vocab} WHERE term >= ?1 LIMIT 1")).ok()?;
+        let mut terms: Vec<String> = Vec::new();
+        let mut from = prefix.to_owned();
+        loop {
+            let term: Option<String> = st.query_row([&from], |r| r.get(0)).optional().ok()?;
+            match term {
+                Some(t) if t.starts_with(prefix) => {
+                    if terms.len() == MAX_PREFIX_TERMS {
+                        return None;
+                    }
+                    from = format!("{t}\0");
+                    terms.push(t);
+                }
+                _ => return Some(terms),
+            }
+        }
+    }
+
+    /// The query compiled for reading its matches in stretches (pages, facet samples): its driving
+    /// prefixes spelled out as the index's terms ([`Query::compile_with`]). Call it inside the read
+    /// transaction of the statements that use it, so the terms and the rows are of one snapshot.
+    pub(crate) fn compile_spelled(&self, query: &Query) -> Compiled {
+        query.compile_with(&mut |table, prefix| self.prefix_terms(table, prefix))
+    }
+
     /// One page of matching events in time order, after `cursor` (exclusive).
     pub fn page(&self, query: &Query, sort: SortOrder, after: Option<&str>, limit: usize) -> Result<Page> {
         let limit = limit.clamp(1, MAX_PAGE);
-        let mut p = plan(query);
+        // The prefixes' terms and the page come from one snapshot (a collection may add terms).
+        let _snapshot = if self.conn.is_autocommit() { Some(self.conn.unchecked_transaction()?) } else { None };
+        let mut p = plan_compiled(self.compile_spelled(query));
         if let Some(cursor) = after {
             let id = parse_cursor(cursor)?;
             p.where_.push(format!("{} {} ?", p.id_col, if sort == SortOrder::Asc { ">" } else { "<" }));

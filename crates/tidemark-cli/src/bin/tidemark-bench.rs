@@ -98,6 +98,7 @@ fn main() {
         "actor:adele".into(),
         "onerror".into(),
         "invo*".into(),
+        "mail*".into(),
         "action:rule".into(),
         "\"new-inboxrule\" -ip:10.0.0.1".into(),
     ];

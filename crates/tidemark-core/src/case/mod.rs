@@ -305,6 +305,12 @@ impl CaseReader {
                 ),
             ));
         }
+        // The word and identifier indexes' vocabularies, for spelling out prefixes (`search.rs`). In
+        // the connection's temp schema: nothing is written to the case file.
+        conn.execute_batch(
+            "CREATE VIRTUAL TABLE temp.event_fts_terms USING fts5vocab(main, event_fts, instance);
+             CREATE VIRTUAL TABLE temp.ident_fts_terms USING fts5vocab(main, ident_fts, instance);",
+        )?;
         conn.pragma_update(None, "query_only", "ON")?;
         Ok(Self { conn, path: path.to_path_buf(), decoders: Default::default(), anchors: Default::default() })
     }

@@ -213,6 +213,15 @@ fn large_results_get_estimated_facets_that_say_so() {
         est.matching,
         exact.matching
     );
+    // A prefix is sampled through its spelled-out terms, block by block like a word: `mailitems*` is
+    // `"mailitemsaccessed"` here, so it reads the word's very sample (FTS5's own prefix would be read
+    // in one pass over a coarser grid instead).
+    let word = r.facets(&q("mailitemsaccessed"), 5, FacetPrecision::Estimate { above: 600 }).unwrap();
+    let prefix = r.facets(&q("mailitems*"), 5, FacetPrecision::Estimate { above: 600 }).unwrap();
+    assert!(prefix.sample.is_some());
+    assert_eq!(prefix, word);
+    let exact = r.facets(&q("mailitemsaccessed"), 5, FacetPrecision::Exact).unwrap();
+    assert_eq!(r.facets(&q("mailitems*"), 5, FacetPrecision::Exact).unwrap(), exact);
     // A rare result is counted, not estimated, whatever it asks for.
     let rare = r.facets(&q("op:New-InboxRule user:user3"), 5, FacetPrecision::Estimate { above: 600 }).unwrap();
     assert!(rare.matching < 300, "{}", rare.matching);

@@ -77,6 +77,21 @@ pub fn parse_cursor(cursor: &str) -> Result<i64> {
         .map_err(|_| Error::new(ErrorCode::QueryInvalid, "The page position is not valid. Run the search again."))
 }
 
+/// The terms of the prefixes a reader spelled out last, valid for one `data_version`: the pages that
+/// follow a search's first (scrolling, jumps, export) reuse them instead of seeking the vocabulary again
+/// (a seek costs up to 1.5 ms at 10 M events). Cleared when another connection commits.
+#[derive(Debug, Default)]
+pub(crate) struct PrefixCache {
+    data_version: i64,
+    entries: std::collections::VecDeque<PrefixEntry>,
+}
+
+/// `(table, prefix)` and its terms, as [`CaseReader::prefix_terms`] answered.
+type PrefixEntry = ((String, String), Option<Vec<String>>);
+
+/// Prefixes remembered per reader.
+const PREFIX_CACHE: usize = 16;
+
 #[derive(Clone)]
 pub(crate) struct Plan {
     pub(crate) sql_from: String,
@@ -206,6 +221,30 @@ impl CaseReader {
     /// row kind would count every document of every term): "the first term at or after the last one
     /// found, plus a zero byte", which no term contains.
     pub fn prefix_terms(&self, table: &str, prefix: &str) -> Option<Vec<String>> {
+        // Inside a read transaction this starts it, so the version is the snapshot's.
+        let version: i64 = self.conn.query_row("PRAGMA data_version", [], |r| r.get(0)).ok()?;
+        let key = (table.to_owned(), prefix.to_owned());
+        {
+            let mut cache = self.prefixes.borrow_mut();
+            if cache.data_version != version {
+                cache.data_version = version;
+                cache.entries.clear();
+            }
+            if let Some((_, terms)) = cache.entries.iter().find(|(k, _)| *k == key) {
+                return terms.clone();
+            }
+        }
+        let terms = self.list_prefix_terms(table, prefix);
+        let mut cache = self.prefixes.borrow_mut();
+        if cache.entries.len() == PREFIX_CACHE {
+            cache.entries.pop_front();
+        }
+        cache.entries.push_back((key, terms.clone()));
+        terms
+    }
+
+    /// [`CaseReader::prefix_terms`] read from the index.
+    fn list_prefix_terms(&self, table: &str, prefix: &str) -> Option<Vec<String>> {
         let vocab = match table {
             "event_fts" => "temp.event_fts_terms",
             "ident_fts" => "temp.ident_fts_terms",

@@ -282,6 +282,8 @@ pub struct CaseReader {
     pub(crate) decoders: std::cell::RefCell<std::collections::HashMap<Option<i64>, zstd::bulk::Decompressor<'static>>>,
     /// Sparse position anchors per query, for random access into result lists (`seek.rs`).
     pub(crate) anchors: crate::seek::AnchorCell,
+    /// The terms of recently spelled-out prefixes (`search.rs`), for the pages that follow.
+    pub(crate) prefixes: std::cell::RefCell<crate::search::PrefixCache>,
 }
 
 impl std::fmt::Debug for CaseReader {
@@ -312,7 +314,13 @@ impl CaseReader {
              CREATE VIRTUAL TABLE temp.ident_fts_terms USING fts5vocab(main, ident_fts, instance);",
         )?;
         conn.pragma_update(None, "query_only", "ON")?;
-        Ok(Self { conn, path: path.to_path_buf(), decoders: Default::default(), anchors: Default::default() })
+        Ok(Self {
+            conn,
+            path: path.to_path_buf(),
+            decoders: Default::default(),
+            anchors: Default::default(),
+            prefixes: Default::default(),
+        })
     }
 
     /// The case file path.

@@ -347,7 +347,7 @@ impl CaseReader {
     ///   every query. Other prefixes are spelled out as their terms, which FTS5 walks like any word.
     fn estimate_facets(&self, query: &Query, top: usize, above: i64) -> Result<Option<Facets>> {
         // The spelled-out terms and the sample come from one snapshot.
-        let _snapshot = if self.conn.is_autocommit() { Some(self.conn.unchecked_transaction()?) } else { None };
+        let _snapshot = self.read_snapshot()?;
         let spelled = self.compile_spelled(query);
         let prefix = spelled.fts.as_deref().is_some_and(|e| e.contains('*'));
         let p = plan_compiled(spelled);

@@ -366,19 +366,16 @@ impl Query {
         };
         // One clause as an FTS5 expression; prefixes spelled out only in the driving expression.
         let mut render = |clause: &Clause, table: &'static str| {
-            let alts: Vec<String> = clause
-                .any_of
-                .iter()
-                .map(|t| {
-                    let spelled = if drive_table == Some(table) { spelled_prefix(t, table, terms) } else { None };
-                    spelled.unwrap_or_else(|| fts_term(t))
-                })
-                .collect();
-            if alts.len() == 1 {
-                alts.into_iter().next().unwrap_or_default()
-            } else {
-                format!("({})", alts.join(" OR "))
-            }
+            any_of(
+                clause
+                    .any_of
+                    .iter()
+                    .map(|t| {
+                        let spelled = if drive_table == Some(table) { spelled_prefix(t, table, terms) } else { None };
+                        spelled.unwrap_or_else(|| fts_term(t))
+                    })
+                    .collect(),
+            )
         };
         let mut rendered = |bucket: &(Vec<&Clause>, Vec<&Clause>), table: &'static str| {
             (
@@ -581,16 +578,41 @@ fn like_prefix(v: &str) -> String {
 }
 
 /// An FTS5 phrase for a term: the value quoted (quotes doubled), with a column filter and prefix star.
-/// Message ids are matched without their angle brackets (the identifier index does not keep them).
 fn fts_term(t: &Term) -> String {
-    let mut value = t.value.as_str();
+    let phrase = format!("{}{}", fts_string(fts_value(t)), if t.prefix { " *" } else { "" });
+    in_columns(t, phrase)
+}
+
+/// What a term looks for in its full-text index: message ids without their angle brackets (the
+/// identifier index does not keep them), everything else as typed.
+fn fts_value(t: &Term) -> &str {
+    let value = t.value.as_str();
     if t.field == Some(Field::MessageId) || t.field.is_none() && looks_like_identifier(value) {
-        value = value.trim().trim_start_matches('<').trim_end_matches('>');
+        value.trim().trim_start_matches('<').trim_end_matches('>')
+    } else {
+        value
     }
-    let phrase = format!("\"{}\"{}", value.replace('"', "\"\""), if t.prefix { " *" } else { "" });
+}
+
+/// An FTS5 string: quoted, with quotes doubled, so user text cannot break out of it.
+fn fts_string(s: &str) -> String {
+    format!("\"{}\"", s.replace('"', "\"\""))
+}
+
+/// `expr` restricted to the columns of the term's field (`{subject} : expr`); every column without one.
+fn in_columns(t: &Term, expr: String) -> String {
     match t.field.map(Field::index) {
-        Some(Index::Word(cols) | Index::Ident(cols)) if !cols.is_empty() => format!("{cols} : {phrase}"),
-        _ => phrase,
+        Some(Index::Word(cols) | Index::Ident(cols)) if !cols.is_empty() => format!("{cols} : {expr}"),
+        _ => expr,
+    }
+}
+
+/// Alternatives as one FTS5 expression: the one alone, or `(a OR b …)`.
+fn any_of(mut alts: Vec<String>) -> String {
+    if alts.len() == 1 {
+        alts.pop().unwrap_or_default()
+    } else {
+        format!("({})", alts.join(" OR "))
     }
 }
 
@@ -604,6 +626,10 @@ pub const MAX_PREFIX_TERMS: usize = 64;
 /// lower case, one token); the terms must be every one the index holds that starts with it.
 pub type PrefixTerms<'a> = dyn FnMut(&'static str, &str) -> Option<Vec<String>> + 'a;
 
+/// What `ident_fts`'s tokenizer keeps inside a token besides letters and digits (its `tokenchars`,
+/// migration 0002); `event_fts`'s keeps nothing else.
+const IDENT_CHARS: &str = ".:@-_$+=%!#&*/?^`{|}~";
+
 /// The token a prefix term asks for, as `table` stores it, when it is one plain ASCII token there: the
 /// tokenizers then only fold case, so the index's terms that begin with it are exactly the words the
 /// prefix matches. Anything else (several words, letters with accents) is left to FTS5.
@@ -611,12 +637,7 @@ fn prefix_token(t: &Term, table: &str) -> Option<String> {
     if !t.prefix {
         return None;
     }
-    let mut value = t.value.trim();
-    if t.field == Some(Field::MessageId) || t.field.is_none() && looks_like_identifier(value) {
-        value = value.trim_start_matches('<').trim_end_matches('>');
-    }
-    // `ident_fts`'s tokenizer keeps these inside a token (migration 0002); `event_fts`'s keeps none.
-    const IDENT_CHARS: &str = ".:@-_$+=%!#&*/?^`{|}~";
+    let value = fts_value(t).trim();
     let in_token = |c: char| c.is_ascii_alphanumeric() || table == "ident_fts" && IDENT_CHARS.contains(c);
     (!value.is_empty() && value.chars().all(in_token)).then(|| value.to_ascii_lowercase())
 }
@@ -630,12 +651,7 @@ fn spelled_prefix(t: &Term, table: &'static str, terms: &mut PrefixTerms<'_>) ->
     if list.is_empty() || list.iter().any(|w| !w.starts_with(&token) || !w.is_ascii()) {
         return None;
     }
-    let quoted: Vec<String> = list.iter().map(|w| format!("\"{}\"", w.replace('"', "\"\""))).collect();
-    let expr = if quoted.len() == 1 { quoted[0].clone() } else { format!("({})", quoted.join(" OR ")) };
-    Some(match t.field.map(Field::index) {
-        Some(Index::Word(cols) | Index::Ident(cols)) if !cols.is_empty() => format!("{cols} : {expr}"),
-        _ => expr,
-    })
+    Some(in_columns(t, any_of(list.iter().map(|w| fts_string(w)).collect())))
 }
 
 /// A query ready for SQL: an optional FTS5 MATCH expression (bound as a parameter), extra conditions
@@ -735,6 +751,12 @@ mod tests {
         }
         assert!(asked.borrow().is_empty(), "{asked:?}");
         assert_eq!(parse("invo*").compile().fts.as_deref(), Some(r#""invo" *"#), "compile() keeps prefixes");
+    }
+
+    #[test]
+    fn ident_token_characters_are_the_migrations() {
+        let migration = include_str!("../migrations/0002_universal_import.sql");
+        assert!(migration.contains(&format!("tokenchars '{IDENT_CHARS}'")), "prefix_token's IDENT_CHARS");
     }
 
     #[test]

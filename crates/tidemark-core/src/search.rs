@@ -268,6 +268,12 @@ impl CaseReader {
         }
     }
 
+    /// A read transaction for statements that must see one snapshot, unless one is already open
+    /// (an export's); it ends when dropped.
+    pub(crate) fn read_snapshot(&self) -> Result<Option<rusqlite::Transaction<'_>>> {
+        Ok(if self.conn.is_autocommit() { Some(self.conn.unchecked_transaction()?) } else { None })
+    }
+
     /// The query compiled for reading its matches in stretches (pages, facet samples): its driving
     /// prefixes spelled out as the index's terms ([`Query::compile_with`]). Call it inside the read
     /// transaction of the statements that use it, so the terms and the rows are of one snapshot.
@@ -279,7 +285,7 @@ impl CaseReader {
     pub fn page(&self, query: &Query, sort: SortOrder, after: Option<&str>, limit: usize) -> Result<Page> {
         let limit = limit.clamp(1, MAX_PAGE);
         // The prefixes' terms and the page come from one snapshot (a collection may add terms).
-        let _snapshot = if self.conn.is_autocommit() { Some(self.conn.unchecked_transaction()?) } else { None };
+        let _snapshot = self.read_snapshot()?;
         let mut p = plan_compiled(self.compile_spelled(query));
         if let Some(cursor) = after {
             let id = parse_cursor(cursor)?;

@@ -43,6 +43,14 @@ pub enum Action {
     Permission,
     /// OAuth consent granted to an application.
     Consent,
+    /// Directory role or app role membership added or removed (Entra ID).
+    Role,
+    /// An application's or service principal's certificates, secrets or federated credentials changed.
+    AppCredential,
+    /// Authentication (MFA) methods registered, changed or removed.
+    AuthMethod,
+    /// A password reset or changed.
+    Password,
     /// Other administrative operations.
     Admin,
     /// Anything else.
@@ -69,6 +77,10 @@ impl Action {
             Self::Forwarding => "forwarding",
             Self::Permission => "permission",
             Self::Consent => "consent",
+            Self::Role => "role",
+            Self::AppCredential => "app-credential",
+            Self::AuthMethod => "auth-method",
+            Self::Password => "password",
             Self::Admin => "admin",
             Self::Other => "other",
         }
@@ -148,6 +160,33 @@ pub fn split_ip(raw: &str) -> Option<(String, Option<u16>)> {
     Some((s.to_owned(), None))
 }
 
+/// A client address as an audit record gives it: an IP address (with its port, if any), or something
+/// that is not an IP address (a host name), which must never be stored as a client IP.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientAddress {
+    /// A valid IPv4 or IPv6 address (IPv4-mapped IPv6 included), without brackets or port.
+    Ip {
+        /// The address as written.
+        ip: String,
+        /// The port, when the record gave one.
+        port: Option<u16>,
+    },
+    /// Not an IP address: a host name (`cool.client.local`), without its port.
+    Host(String),
+}
+
+/// Whether text is an IPv4 or IPv6 address (`::ffff:a.b.c.d` included; no brackets, port or zone).
+pub fn is_ip_address(s: &str) -> bool {
+    s.parse::<std::net::IpAddr>().is_ok()
+}
+
+/// Reads a client address (see [`split_ip`] for the forms): an IP address, or a host name kept apart.
+/// Returns `None` for empty values.
+pub fn client_address(raw: &str) -> Option<ClientAddress> {
+    let (addr, port) = split_ip(raw)?;
+    Some(if is_ip_address(&addr) { ClientAddress::Ip { ip: addr, port } } else { ClientAddress::Host(addr) })
+}
+
 /// The client family from an Exchange `ClientInfoString`, a user agent, or both.
 pub fn client_family(
     client_info: Option<&str>,
@@ -215,6 +254,19 @@ mod tests {
             assert_eq!(split_ip(raw), Some((ip.to_owned(), port)), "{raw}");
         }
         assert_eq!(split_ip("  "), None);
+    }
+
+    #[test]
+    fn host_names_are_not_ip_addresses() {
+        let ip = |ip: &str, port| Some(ClientAddress::Ip { ip: ip.to_owned(), port });
+        assert_eq!(client_address("10.11.12.13:443"), ip("10.11.12.13", Some(443)));
+        assert_eq!(client_address("[::ffff:10.11.12.13]:80"), ip("::ffff:10.11.12.13", Some(80)));
+        assert_eq!(client_address("2001:db8::abcd"), ip("2001:db8::abcd", None));
+        assert_eq!(client_address("cool.client.local:12345"), Some(ClientAddress::Host("cool.client.local".into())));
+        assert_eq!(client_address("EXHUB01"), Some(ClientAddress::Host("EXHUB01".into())));
+        assert_eq!(client_address("999.1.1.1"), Some(ClientAddress::Host("999.1.1.1".into())));
+        assert_eq!(client_address(" "), None);
+        assert!(is_ip_address("::ffff:198.51.100.7") && !is_ip_address("[::1]"));
     }
 
     #[test]

@@ -11,7 +11,7 @@ use serde::de::{IgnoredAny, Visitor};
 use serde::Deserialize;
 use serde_json::{Map, Value};
 
-use crate::event::{client_family, split_ip, Action, NormalizedEvent};
+use crate::event::{client_address, client_family, Action, ClientAddress, NormalizedEvent};
 use crate::time::parse_utc_ms;
 
 /// A scalar field read leniently: strings as they are, numbers and booleans as their text, anything
@@ -470,16 +470,21 @@ fn from_record(r: &Record<'_>, value: Option<&Map<String, Value>>, source: &str)
         action = Action::LogonFailed;
     }
 
-    // Client address: ClientIP (may carry a port), else ClientIPAddress, else ActorIpAddress.
+    // Client address: ClientIP (may carry a port), else ClientIPAddress, else ActorIpAddress. A host
+    // name is never a client IP: it is kept as `client_host`.
     let ip_raw = r.ClientIP.get().or_else(|| r.ClientIPAddress.get()).or_else(|| r.ActorIpAddress.get());
-    let (client_ip, client_port) = match ip_raw.and_then(split_ip) {
-        Some((ip, port)) => (Some(ip), port),
-        None => (None, None),
+    let (client_ip, client_port, client_host) = match ip_raw.and_then(client_address) {
+        Some(ClientAddress::Ip { ip, port }) => (Some(ip), port, None),
+        Some(ClientAddress::Host(host)) => (None, None, Some(host)),
+        None => (None, None, None),
     };
     if let Some(raw) = ip_raw {
-        if client_ip.as_deref() != Some(raw) {
+        if client_ip.as_deref().or(client_host.as_deref()) != Some(raw) {
             details.insert("client_ip_raw".into(), Value::String(raw.to_owned()));
         }
+    }
+    if let Some(host) = client_host {
+        details.insert("client_host".into(), Value::String(host));
     }
 
     let client_info = r.ClientInfoString.get();
@@ -733,5 +738,22 @@ mod tests {
         assert_eq!(action_for("Add user.", None, &[]), Action::Admin);
         assert_eq!(action_for("Add member to role.", None, &[]), Action::Permission);
         assert_eq!(action_for("SignInEvent", None, &[]), Action::Logon);
+    }
+
+    #[test]
+    fn a_host_name_is_never_a_client_ip() {
+        let rec = |ip: &str| {
+            format!(r#"{{"CreationTime":"2025-01-01T00:00:00","Id":"h","Operation":"MailboxLogin","ClientIP":"{ip}"}}"#)
+        };
+        let e = normalize_json(rec("EXHUB01.contoso.example:44321").as_bytes(), "t").unwrap();
+        assert_eq!((e.client_ip, e.client_port), (None, None));
+        assert_eq!(e.details.get("client_host").and_then(Value::as_str), Some("EXHUB01.contoso.example"));
+        assert_eq!(e.details.get("client_ip_raw").and_then(Value::as_str), Some("EXHUB01.contoso.example:44321"));
+        let e = normalize_json(rec("EXHUB01").as_bytes(), "t").unwrap();
+        assert_eq!((e.client_ip, e.details.get("client_host").and_then(Value::as_str)), (None, Some("EXHUB01")));
+        assert!(!e.details.contains_key("client_ip_raw"));
+        let e = normalize_json(rec("[::ffff:203.0.113.9]:5000").as_bytes(), "t").unwrap();
+        assert_eq!((e.client_ip.as_deref(), e.client_port), (Some("::ffff:203.0.113.9"), Some(5000)));
+        assert!(!e.details.contains_key("client_host"));
     }
 }

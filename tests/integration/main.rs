@@ -10,6 +10,8 @@
 //!   `tag:`/`is:`/`has:` searches with paging; facets against brute force; histogram buckets.
 //! - `rollup`: the rollups behind whole-case and time-range facets and histograms (against counting
 //!   every event), estimated facets for large results, the field indexes, upgrading older cases.
+//! - `ipinfo`: IP context (country, network, class) per address, its query fields and IP card,
+//!   re-answering from another data set, older cases enriched when opened.
 //! - `export`: CSV/JSONL sinks, manifests, formula neutralisation.
 //! - `verify`: tamper detection on raw records and the case log.
 //! - `cli`: the `tidemark` binary as a user runs it (exit codes, output).
@@ -34,6 +36,7 @@ mod collect_setup;
 mod export;
 mod golden;
 mod import;
+mod ipinfo;
 mod keychain;
 mod mailbox;
 mod rollup;

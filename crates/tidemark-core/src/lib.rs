@@ -18,6 +18,7 @@ pub mod export;
 pub mod facets;
 pub mod histogram;
 pub mod import;
+pub mod ipinfo;
 pub mod mailbox;
 pub mod model;
 pub mod query;
@@ -65,6 +66,10 @@ pub fn typescript_bindings() -> String {
         model::EventDetail::decl(&cfg),
         model::EventAnnotations::decl(&cfg),
         model::EventRow::decl(&cfg),
+        model::IpSummary::decl(&cfg),
+        ipinfo::IpCard::decl(&cfg),
+        ipinfo::IpDataSet::decl(&cfg),
+        ipinfo::ReenrichReport::decl(&cfg),
         model::Facet::decl(&cfg),
         model::FacetField::decl(&cfg),
         model::FacetValue::decl(&cfg),

@@ -164,6 +164,21 @@ pub struct EventRow {
     pub item_count: Option<i64>,
     /// Object the operation acted on.
     pub object: Option<String>,
+    /// What the offline IP data says about `client_ip` (none without an address).
+    pub ip: Option<IpSummary>,
+}
+
+/// Country, network and class of an event's client address, for the timeline and exports.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, TS)]
+pub struct IpSummary {
+    /// ISO 3166 country code.
+    pub country: Option<String>,
+    /// Autonomous system number.
+    pub asn: Option<u32>,
+    /// `public`, `microsoft`, `hosting`, `vpn`, `private`, `reserved` or `not-an-address`.
+    pub class: String,
+    /// The network's owner.
+    pub network: Option<String>,
 }
 
 /// One time a record was received: the verbatim bytes and where they came from.

@@ -42,6 +42,14 @@ pub enum Field {
     Is,
     /// Something attached to the event: `has:note`.
     Has,
+    /// Country of the client address, ISO code (`country:NL`).
+    Country,
+    /// Network number of the client address (`asn:14061`, `asn:AS14061`).
+    Asn,
+    /// Owner of the client address's network, words it contains (`network:digitalocean`).
+    Network,
+    /// Class of the client address (`iptype:hosting`).
+    IpType,
 }
 
 impl Field {
@@ -62,6 +70,10 @@ impl Field {
             "tag" => Self::Tag,
             "is" => Self::Is,
             "has" => Self::Has,
+            "country" => Self::Country,
+            "asn" => Self::Asn,
+            "network" | "net" => Self::Network,
+            "iptype" => Self::IpType,
             _ => return None,
         })
     }
@@ -77,7 +89,17 @@ impl Field {
             Self::Ip => Index::Ident("{client_ip}"),
             Self::Session => Index::Ident("{session_id}"),
             Self::MessageId => Index::Ident("{message_ids}"),
-            Self::Action | Self::App | Self::Source | Self::Workload | Self::Tag | Self::Is | Self::Has => Index::Sql,
+            Self::Action
+            | Self::App
+            | Self::Source
+            | Self::Workload
+            | Self::Tag
+            | Self::Is
+            | Self::Has
+            | Self::Country
+            | Self::Asn
+            | Self::Network
+            | Self::IpType => Index::Sql,
         }
     }
 }
@@ -117,13 +139,51 @@ fn looks_like_identifier(value: &str) -> bool {
 
 fn term_index(t: &Term) -> Index {
     match t.field {
+        // A CIDR block is a key range over the case's addresses, not a token.
+        Some(Field::Ip) if !t.prefix && t.value.contains('/') => Index::Sql,
         Some(f) => f.index(),
         None if looks_like_identifier(&t.value) => Index::Ident(""),
         None => Index::Word(""),
     }
 }
 
-const FIELD_NAMES: &str = "actor: (or user:), mailbox:, op:, action:, ip:, app:, session:, msgid:, folder:, source:, subject:, workload:, tag:, is:bookmarked, is:tagged, has:note, after:, before:";
+const FIELD_NAMES: &str = "actor: (or user:), mailbox:, op:, action:, ip: (an address, 10.0.* or a block like 203.0.113.0/24), country:, asn:, network:, iptype:, app:, session:, msgid:, folder:, source:, subject:, workload:, tag:, is:bookmarked, is:tagged, has:note, after:, before:";
+
+/// Checks the value of a field about client addresses, so a typo is an error that says what works
+/// instead of a search that silently finds nothing.
+fn check_ip_value(field: Field, value: &str, prefix: bool) -> Result<()> {
+    let v = value.trim();
+    let star = if prefix { "*" } else { "" };
+    match field {
+        Field::Ip if !prefix && v.contains('/') && tidemark_ipintel::cidr_range(v).is_none() => Err(invalid(format!(
+            "ip:{v} is not an address block. Write one like ip:203.0.113.0/24 or ip:2001:db8::/32."
+        ))),
+        Field::Country if prefix || v.len() != 2 || !v.bytes().all(|b| b.is_ascii_alphabetic()) => Err(invalid(format!(
+            "country:{v}{star} is not a country code. Use the two-letter code, e.g. country:NL, country:US or country:GB."
+        ))),
+        Field::Asn if prefix || parse_asn(v).is_none() => Err(invalid(format!(
+            "asn:{v}{star} is not a network number. Use the number, e.g. asn:14061 or asn:AS14061."
+        ))),
+        Field::IpType if prefix || tidemark_ipintel::IpClass::parse(v).is_none() => {
+            let names: Vec<&str> = tidemark_ipintel::IpClass::ALL.iter().map(|c| c.as_str()).collect();
+            Err(invalid(format!("iptype:{v}{star} is not an address class. Use one of iptype:{}.", names.join(", iptype:"))))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// `14061`, `AS14061`, `as14061` → 14061.
+fn parse_asn(v: &str) -> Option<u32> {
+    let v = v.trim();
+    let digits = v.strip_prefix("AS").or_else(|| v.strip_prefix("as")).or_else(|| v.strip_prefix("As")).unwrap_or(v);
+    digits.parse().ok()
+}
+
+/// The condition "the event's client address is one of the case's addresses with `test`": events
+/// without an address do not match, and are kept when the term is excluded.
+fn client_ip_where(test: &str) -> String {
+    format!("coalesce(e.client_ip IN (SELECT i.ip FROM ip_info i WHERE {test}), 0)")
+}
 
 /// What `is:` accepts, with the SQL condition each one is.
 const IS_VALUES: &[(&str, &str)] = &[
@@ -294,6 +354,9 @@ impl Query {
                         list.join(" or ")
                     )));
                 }
+            }
+            if let Some(f) = field {
+                check_ip_value(f, &value, prefix)?;
             }
             let term = Term { field, value, prefix };
             if join_next {
@@ -552,6 +615,17 @@ fn sql_term(t: &Term) -> (String, Vec<String>) {
                 vec![value],
             )
         }
+        Some(Field::Ip) => {
+            let (lo, hi) = tidemark_ipintel::cidr_range(v).unwrap_or(([0xff; 16], [0; 16]));
+            (client_ip_where("i.key BETWEEN ? AND ?"), vec![hex::encode(lo), hex::encode(hi)])
+        }
+        Some(Field::Country) => (client_ip_where("i.country = ?"), vec![v.to_ascii_uppercase()]),
+        Some(Field::Asn) => (client_ip_where("i.asn = ?"), vec![parse_asn(v).unwrap_or(0).to_string()]),
+        Some(Field::Network) => (
+            client_ip_where("i.network LIKE ? ESCAPE '\\'"),
+            vec![format!("%{}%", v.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))],
+        ),
+        Some(Field::IpType) => (client_ip_where("i.class = ?"), vec![v.to_ascii_lowercase()]),
         Some(Field::Workload) if t.prefix => like("e.workload"),
         Some(Field::Workload) => ("e.workload = ? COLLATE NOCASE".to_owned(), vec![v.to_owned()]),
         Some(Field::Action) => ("e.action = ?".to_owned(), vec![v.to_lowercase()]),

@@ -21,7 +21,12 @@ pub const MAX_PAGE: usize = 1000;
 pub(crate) const COLS: &str =
     "e.id, e.time_ms, e.source, e.workload, e.record_type, e.operation, e.action, e.actor, e.mailbox, \
     e.client_ip, e.client_port, e.client_app, e.user_agent, e.app_id, e.session_id, e.result, e.subject, e.folders, \
-    e.item_count, e.object";
+    e.item_count, e.object, \
+    (SELECT ifnull(i.country, '') || '|' || ifnull(i.asn, '') || '|' || i.class || '|' || ifnull(i.network, '') \
+     FROM ip_info i WHERE i.ip = e.client_ip)";
+
+/// How many columns [`COLS`] has: what a query selects after them starts here.
+pub(crate) const NCOLS: usize = 21;
 
 pub(crate) fn row_to_event(r: &Row<'_>) -> rusqlite::Result<EventRow> {
     row_to_event_from(r, 0)
@@ -53,6 +58,21 @@ pub(crate) fn row_to_event_from(r: &Row<'_>, at: usize) -> rusqlite::Result<Even
         folders: r.get(at + 17)?,
         item_count: r.get(at + 18)?,
         object: r.get(at + 19)?,
+        ip: ip_summary(r.get(at + 20)?),
+    })
+}
+
+/// The IP data's answer for a row's address, from [`COLS`]' packed last column.
+fn ip_summary(packed: Option<String>) -> Option<crate::model::IpSummary> {
+    let packed = packed?;
+    let mut parts = packed.splitn(4, '|');
+    let (country, asn, class, network) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    let some = |s: &str| (!s.is_empty()).then(|| s.to_owned());
+    Some(crate::model::IpSummary {
+        country: some(country),
+        asn: asn.parse().ok(),
+        class: class.to_owned(),
+        network: some(network),
     })
 }
 
@@ -376,9 +396,9 @@ impl CaseReader {
             .query_row(&sql, [id], |r| {
                 Ok((
                     row_to_event(r)?,
-                    r.get::<_, String>(20)?,
-                    r.get::<_, Option<String>>(21)?,
-                    r.get::<_, String>(22)?,
+                    r.get::<_, String>(NCOLS)?,
+                    r.get::<_, Option<String>>(NCOLS + 1)?,
+                    r.get::<_, String>(NCOLS + 2)?,
                 ))
             })
             .optional()?;

@@ -303,3 +303,8 @@ pub fn v4_key(a: Ipv4Addr) -> [u8; 16] {
 
 #[cfg(test)]
 mod tests;
+
+/// The English short name of an ISO 3166-1 alpha-2 country code (`NL` → `Netherlands`).
+pub fn country_name(code: &str) -> Option<&'static str> {
+    isocountry::CountryCode::for_alpha2_caseless(code.trim()).ok().map(|c| c.name())
+}

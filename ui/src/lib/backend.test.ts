@@ -55,6 +55,7 @@ describe("actions and cells", () => {
       folders: null,
       item_count: null,
       object: null,
+      ip: null,
     };
     expect(cellText(r, "time")).toBe("2025-12-03 07:31:34.123");
     expect(cellText(r, "subject")).toBe("<img src=x onerror=alert(1)>");

@@ -373,7 +373,11 @@ item_count: number | null,
 /**
  * Object the operation acted on.
  */
-object: string | null, };
+object: string | null, 
+/**
+ * What the offline IP data says about `client_ip` (none without an address).
+ */
+ip: IpSummary | null, };
 
 export type ExportColumnInfo = { 
 /**
@@ -791,6 +795,100 @@ worker_busy_ms: number,
  */
 writer_busy_ms: number, };
 
+export type IpCard = { 
+/**
+ * The address as the events give it.
+ */
+ip: string, 
+/**
+ * ISO 3166 country code.
+ */
+country: string | null, 
+/**
+ * Country name in English, when the code is known.
+ */
+country_name: string | null, 
+/**
+ * Autonomous system number.
+ */
+asn: number | null, 
+/**
+ * The network's owner.
+ */
+network: string | null, 
+/**
+ * `public`, `microsoft`, `hosting`, `vpn`, `private`, `reserved` or `not-an-address`.
+ */
+class: string, 
+/**
+ * The class in words ("Hosting / cloud").
+ */
+class_label: string, 
+/**
+ * Why a special address is special, in words.
+ */
+note: string | null, 
+/**
+ * First event from this address in the case, ISO 8601 UTC.
+ */
+first_seen: string | null, 
+/**
+ * Last event from this address.
+ */
+last_seen: string | null, 
+/**
+ * Events from this address.
+ */
+events: number, 
+/**
+ * Accounts seen acting from this address (at most 50, sorted).
+ */
+accounts: Array<string>, 
+/**
+ * Which data answered.
+ */
+data: IpDataSet | null, };
+
+export type IpDataSet = { 
+/**
+ * Name for people.
+ */
+name: string, 
+/**
+ * Package versions.
+ */
+version: string, 
+/**
+ * Date of the data.
+ */
+date: string, 
+/**
+ * Licence.
+ */
+licence: string, 
+/**
+ * The attribution the licence asks for.
+ */
+credit: string, };
+
+export type IpSummary = { 
+/**
+ * ISO 3166 country code.
+ */
+country: string | null, 
+/**
+ * Autonomous system number.
+ */
+asn: number | null, 
+/**
+ * `public`, `microsoft`, `hosting`, `vpn`, `private`, `reserved` or `not-an-address`.
+ */
+class: string, 
+/**
+ * The network's owner.
+ */
+network: string | null, };
+
 export type MailboxEntry = { 
 /**
  * The event id (time key, decimal); for a typed search, its first keystroke.
@@ -1087,6 +1185,20 @@ last_opened: string,
  * Whether the file is still there.
  */
 exists: boolean, };
+
+export type ReenrichReport = { 
+/**
+ * Addresses answered again.
+ */
+addresses: number, 
+/**
+ * Addresses whose country, network or class changed.
+ */
+changed: number, 
+/**
+ * The data set that answered.
+ */
+data: IpDataSet, };
 
 export type ReportExport = { 
 /**

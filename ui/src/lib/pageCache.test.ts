@@ -28,6 +28,7 @@ function row(id: bigint): EventRow {
     folders: null,
     item_count: null,
     object: null,
+    ip: null,
   };
 }
 

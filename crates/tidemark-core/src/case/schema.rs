@@ -15,6 +15,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (2, include_str!("../../migrations/0002_universal_import.sql")),
     (3, include_str!("../../migrations/0003_collection.sql")),
     (4, include_str!("../../migrations/0004_workspace_speed.sql")),
+    (5, include_str!("../../migrations/0005_ip_context.sql")),
 ];
 
 /// The schema version this build writes and reads.
@@ -62,6 +63,10 @@ pub(crate) fn migrate(conn: &Connection) -> Result<()> {
             if *n == 4 {
                 // The rollups start from the events already in the case.
                 crate::rollup::rebuild(conn).map_err(|e| Error::internal(format!("migration {n} failed: {e}")))?;
+            }
+            if *n == 5 {
+                // Every address already in the case gets its country and network.
+                crate::ipinfo::enrich_case(conn).map_err(|e| Error::internal(format!("migration {n} failed: {e}")))?;
             }
             conn.pragma_update(None, "user_version", n)?;
         }

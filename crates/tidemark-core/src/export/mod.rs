@@ -46,7 +46,7 @@ use crate::model::{
     ExportSheet, ExportedFile,
 };
 use crate::query::Query;
-use crate::search::{plan, row_to_event, COLS, MAX_PAGE};
+use crate::search::{plan, row_to_event, COLS, MAX_PAGE, NCOLS};
 use crate::time::iso_ms;
 use columns::ExportRow;
 
@@ -441,12 +441,12 @@ impl CaseReader {
                     Ok(ExportRow {
                         id: r.get(0)?,
                         row: row_to_event(r)?,
-                        record_key: r.get(20)?,
-                        message_ids: r.get(21)?,
-                        raw_sha256: r.get::<_, Option<Vec<u8>>>(22)?.unwrap_or_default(),
-                        details: r.get(23)?,
-                        tags: r.get(24)?,
-                        bookmarked: r.get(25)?,
+                        record_key: r.get(NCOLS)?,
+                        message_ids: r.get(NCOLS + 1)?,
+                        raw_sha256: r.get::<_, Option<Vec<u8>>>(NCOLS + 2)?.unwrap_or_default(),
+                        details: r.get(NCOLS + 3)?,
+                        tags: r.get(NCOLS + 4)?,
+                        bookmarked: r.get(NCOLS + 5)?,
                     })
                 })?
                 .collect::<rusqlite::Result<_>>()?;

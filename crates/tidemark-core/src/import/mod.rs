@@ -374,6 +374,8 @@ pub(crate) struct EventWriter<'t> {
     words: rusqlite::CachedStatement<'t>,
     idents: rusqlite::CachedStatement<'t>,
     rollup: RollupDelta,
+    /// Client addresses of this batch, enriched when it finishes.
+    ips: std::collections::BTreeSet<String>,
     tx: &'t rusqlite::Connection,
 }
 
@@ -395,6 +397,7 @@ impl<'t> EventWriter<'t> {
                 "INSERT INTO ident_fts (rowid, message_ids, client_ip, session_id, app_id) VALUES (?1, ?2, ?3, ?4, ?5)",
             )?,
             rollup: RollupDelta::default(),
+            ips: std::collections::BTreeSet::new(),
             tx,
         })
     }
@@ -441,6 +444,11 @@ impl<'t> EventWriter<'t> {
             ev.object,
             row.parameters
         ])?;
+        if let Some(ip) = ev.client_ip.as_deref() {
+            if !self.ips.contains(ip) {
+                self.ips.insert(ip.to_owned());
+            }
+        }
         if msgids.is_some() || ev.client_ip.is_some() || ev.session_id.is_some() || ev.app_id.is_some() {
             self.idents.execute(params![id, msgids, ev.client_ip, ev.session_id, ev.app_id])?;
         }
@@ -462,9 +470,11 @@ impl<'t> EventWriter<'t> {
         Ok(())
     }
 
-    /// Adds the written events to the rollups. Call once, after the last `write`, before the
-    /// transaction commits: events and their counts are committed together.
+    /// Adds the written events to the rollups and their new client addresses to `ip_info`. Call once,
+    /// after the last `write`, before the transaction commits: events, their counts and what the IP
+    /// data says about them are committed together.
     pub(crate) fn finish(mut self) -> Result<()> {
+        crate::ipinfo::enrich(self.tx, tidemark_ipintel::IpIntel::bundled(), self.ips.iter().map(String::as_str))?;
         self.rollup.write(self.tx)
     }
 }

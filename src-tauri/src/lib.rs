@@ -142,6 +142,11 @@ async fn event_detail(desk: State<'_, Desk>, id: String) -> Reply<EventDetail> {
 }
 
 #[tauri::command]
+async fn ip_card(desk: State<'_, Desk>, ip: String) -> Reply<Option<tidemark_core::ipinfo::IpCard>> {
+    desk.with_case(move |c| c.ip_card(&ip)).await
+}
+
+#[tauri::command]
 async fn facets(desk: State<'_, Desk>, query: String, top: Option<usize>, exact: Option<bool>) -> Reply<Facets> {
     let precision = if exact == Some(true) { FacetPrecision::Exact } else { FacetPrecision::FAST };
     desk.with_case(move |c| c.facets(&query, top.unwrap_or(DEFAULT_TOP), precision)).await
@@ -525,6 +530,7 @@ pub fn run() {
             search_page,
             search_page_at,
             event_detail,
+            ip_card,
             facets,
             histogram,
             tag_list,

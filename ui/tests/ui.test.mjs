@@ -243,6 +243,36 @@ describe("Tidemark UI in Chromium with mocked IPC", { concurrency: 3 }, () => {
     await assertClean(app);
   });
 
+  test("the IP card in the detail pane: country, network, kind, where else the address is seen; owner names stay text", async () => {
+    const { app, page, backend } = await setup();
+    await openDemo(page);
+    const target = backend.sorted("", "asc")[0];
+    const owner = '<img src=x onerror=alert(1)> Hosting, LLC';
+    backend.ipCards = {
+      [target.client_ip]: {
+        ip: target.client_ip, country: "NL", country_name: "Netherlands", asn: 14061, network: owner,
+        class: "hosting", class_label: "Hosting / cloud", note: null,
+        first_seen: "2025-03-02T10:00:00.000Z", last_seen: "2025-03-04T18:30:00.000Z", events: 1234,
+        accounts: ["adele@contoso.example", "mallory@contoso.example"],
+        data: { name: "DB-IP Lite country and ASN data (ip-location-db)", version: "asn 2.3, country 2.3", date: "2026-06-01", licence: "CC BY 4.0", credit: "DB-IP" },
+      },
+    };
+    await page.locator('[data-testid="timeline-row"][data-index="0"]').click();
+    const card = page.getByTestId("ip-card");
+    await card.waitFor();
+    assert.equal(await page.getByTestId("ip-card-country").innerText(), "Netherlands (NL)");
+    assert.equal(await page.getByTestId("ip-card-network").innerText(), `${owner} · AS14061`);
+    assert.equal(await page.getByTestId("ip-card-class").innerText(), "Hosting / cloud");
+    assert.match(await page.getByTestId("ip-card-seen").innerText(), /^1,234 events, .+ – .+$/);
+    assert.equal(await page.getByTestId("ip-card-accounts").innerText(), "adele@contoso.example\nmallory@contoso.example");
+    assert.match(await page.getByTestId("ip-card-credit").innerText(), /DB-IP Lite .* data of 2026-06-01 \(CC BY 4\.0\)/);
+    await card.scrollIntoViewIfNeeded();
+    await page.screenshot({ path: screenshotPath("detail-ip-card") });
+    await page.getByTestId("ip-card-network-pivot").click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="search-input"]')?.value === "asn:14061");
+    await assertClean(app);
+  });
+
   test("scrolling to the middle and the end shows the right rows, pages fetched in order", async () => {
     const { app, page, backend } = await setup();
     await openDemo(page);

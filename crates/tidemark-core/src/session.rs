@@ -163,6 +163,11 @@ impl OpenCase {
         lock(&self.reader)?.event(id)
     }
 
+    /// What the case knows about one client address (the detail pane's IP card).
+    pub fn ip_card(&self, ip: &str) -> Result<Option<crate::ipinfo::IpCard>> {
+        lock(&self.reader)?.ip_card(ip)
+    }
+
     /// Imports files, folders and archives; searches keep working meanwhile, and
     /// [`OpenCase::cancel_import`] stops it.
     pub fn import(&self, paths: &[PathBuf], progress: &mut dyn FnMut(&ImportProgress)) -> Result<ImportReport> {

@@ -64,3 +64,19 @@ describe("actions and cells", () => {
     expect(cellTitle(r, "ip")).toBe("[2001:db8::1]:443");
   });
 });
+
+describe("network cells", () => {
+  const base = (ip: EventRow["ip"]): EventRow =>
+    ({ id: "1", time: "2025-03-01T00:00:00.000Z", time_ms: 0, source: "s", workload: null, record_type: null, operation: "op", action: "read", actor: null, mailbox: null, client_ip: "x", client_port: null, client_app: null, user_agent: null, app_id: null, session_id: null, result: null, subject: null, folders: null, item_count: null, object: null, ip }) as EventRow;
+
+  it("say country, network and the kind of network where it matters", () => {
+    expect(cellText(base({ country: "NL", asn: 14061, class: "hosting", network: "DigitalOcean, LLC" }), "network")).toBe("NL · DigitalOcean, LLC · hosting");
+    expect(cellText(base({ country: "US", asn: 15169, class: "public", network: "Google LLC" }), "network")).toBe("US · Google LLC");
+    expect(cellText(base({ country: "IE", asn: 8075, class: "microsoft", network: "Microsoft Corporation" }), "network")).toBe("IE · Microsoft Corporation");
+    expect(cellText(base({ country: null, asn: 64512, class: "vpn", network: null }), "network")).toBe("?? · AS64512 · VPN");
+    expect(cellText(base({ country: null, asn: null, class: "private", network: null }), "network")).toBe("Private network");
+    expect(cellText(base({ country: null, asn: null, class: "reserved", network: null }), "network")).toBe("Reserved address");
+    expect(cellText(base(null), "network")).toBe("");
+    expect(cellTitle(base({ country: "NL", asn: 14061, class: "hosting", network: "DigitalOcean, LLC" }), "network")).toBe("NL · DigitalOcean, LLC · hosting\nAS14061\nclass: hosting");
+  });
+});

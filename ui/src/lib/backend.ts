@@ -14,6 +14,7 @@ import type {
   ErrorCode,
   EventAnnotations,
   EventDetail,
+  IpCard,
   ExportFormat,
   ExportOptions,
   ExportProgress,
@@ -127,6 +128,8 @@ export const searchPage = (query: string, sort: SortOrder, after: string | null,
 export const searchPageAt = (query: string, sort: SortOrder, position: number, limit: number): Promise<Page> =>
   call("search_page_at", { query, sort, position, limit });
 export const eventDetail = (id: string): Promise<EventDetail> => call("event_detail", { id });
+/** What the case knows about one client address: country, network, class, first and last seen, accounts. */
+export const ipCard = (ip: string): Promise<IpCard | null> => call("ip_card", { ip });
 /** Matching events over time, stacked by action; `startMs`/`endMs` narrow it further (Unix ms, inclusive). */
 export const histogram = (query: string, startMs: number | null = null, endMs: number | null = null): Promise<Histogram> =>
   call("histogram", { query, startMs, endMs });

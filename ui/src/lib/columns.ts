@@ -8,6 +8,7 @@ export type ColumnKey =
   | "actor"
   | "mailbox"
   | "ip"
+  | "network"
   | "client"
   | "agent"
   | "app"
@@ -39,6 +40,7 @@ export const ALL_COLUMNS: readonly Column[] = [
   { key: "actor", label: "Actor", width: 184, hint: "Who did it" },
   { key: "mailbox", label: "Mailbox", width: 184, hint: "Whose mailbox" },
   { key: "ip", label: "IP", width: 124, mono: true },
+  { key: "network", label: "Network", width: 170, hint: "Country and network of the IP (offline IP data)" },
   { key: "client", label: "Client", width: 136, hint: "Client app, else user agent" },
   { key: "agent", label: "User agent", width: 220 },
   { key: "app", label: "App id", width: 150, mono: true, hint: "Application (client) id" },
@@ -53,7 +55,7 @@ export const ALL_COLUMNS: readonly Column[] = [
   { key: "source", label: "Source", width: 72, hint: "Where the record came from" },
 ];
 
-export const DEFAULT_COLUMNS: readonly ColumnKey[] = ["time", "action", "operation", "actor", "mailbox", "ip", "client", "subject", "folder", "source"];
+export const DEFAULT_COLUMNS: readonly ColumnKey[] = ["time", "action", "operation", "actor", "mailbox", "ip", "network", "client", "subject", "folder", "source"];
 
 /** The default columns (kept for callers that do not choose). */
 export const COLUMNS: readonly Column[] = ALL_COLUMNS.filter((c) => DEFAULT_COLUMNS.includes(c.key));
@@ -104,6 +106,8 @@ export function cellText(row: EventRow, key: ColumnKey): string {
       return row.mailbox ?? "";
     case "ip":
       return row.client_ip ?? "";
+    case "network":
+      return networkText(row);
     case "client":
       return row.client_app ?? row.user_agent ?? "";
     case "agent":
@@ -131,8 +135,32 @@ export function cellText(row: EventRow, key: ColumnKey): string {
   }
 }
 
+/** Classes worth a word beside the network: where a person rarely sits, or not a place at all. */
+const CLASS_WORDS: Record<string, string> = {
+  hosting: "hosting",
+  vpn: "VPN",
+  microsoft: "Microsoft",
+};
+
+/** "NL · DigitalOcean, LLC · hosting": country and network of the row's IP, from the offline data. */
+export function networkText(row: EventRow): string {
+  const ip = row.ip;
+  if (!ip) return "";
+  if (ip.class === "private") return "Private network";
+  if (ip.class === "reserved") return "Reserved address";
+  if (ip.class === "not-an-address") return "";
+  const parts = [ip.country ?? "??", ip.network ?? (ip.asn !== null ? `AS${ip.asn}` : "unknown network")];
+  const word = CLASS_WORDS[ip.class];
+  if (word && !(word === "Microsoft" && (ip.network ?? "").includes("Microsoft"))) parts.push(word);
+  return parts.join(" · ");
+}
+
 /** Tooltip text: the full value, with the port for IPs and the user agent for clients. */
 export function cellTitle(row: EventRow, key: ColumnKey): string {
+  if (key === "network" && row.ip) {
+    const ip = row.ip;
+    return [networkText(row), ip.asn !== null ? `AS${ip.asn}` : "", `class: ${ip.class}`].filter((v) => v).join("\n");
+  }
   if (key === "ip") return formatEndpoint(row.client_ip, row.client_port);
   if (key === "client") return [row.client_app, row.user_agent].filter((v) => v).join("\n");
   if (key === "action") return `${row.action} (${row.operation})`;

@@ -502,6 +502,10 @@ export class FakeBackend {
         this.pageLog.push({ query, sort, after, limit, start, n: page.length, next });
         return { ok: { rows: page, next } };
       }
+      case "ip_card":
+        // Tests put cards in `ipCards` (address → IpCard); other addresses have none, like a case
+        // whose events do not come from them.
+        return { ok: this.ipCards?.[args.ip] ?? null };
       case "event_detail": {
         const e = this.current?.events.find((x) => x.row.id === args.id);
         if (!e) return this.err("event.not_found", "This event is not in the open case.", args.id);

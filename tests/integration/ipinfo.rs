@@ -216,3 +216,29 @@ fn a_case_from_before_ip_context_is_enriched_when_opened() {
     let n: i64 = c.query_row("SELECT count(*) FROM ip_info", [], |r| r.get(0)).unwrap();
     assert_eq!(n, ADDRESSES.len() as i64);
 }
+
+#[test]
+fn exports_carry_the_ip_columns_and_credit_the_data() {
+    use std::sync::atomic::AtomicBool;
+    use tidemark_core::export::{parse_profile_text, ExportControl, ExportFormat, ExportSpec};
+    use tidemark_core::model::ExportScope;
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _w) = case_with_addresses(dir.path());
+    let r = CaseReader::open(&path).unwrap();
+    let profile = parse_profile_text("network");
+    let scope = ExportScope::Query { query: "iptype:hosting".to_owned() };
+    let spec = ExportSpec::new(scope, ExportFormat::Csv, Some(&profile), "UTC").unwrap();
+    let out = dir.path().join("hosting.csv");
+    let cancel = AtomicBool::new(false);
+    let res =
+        r.export_events(&spec, &out, &FixedClock(TEST_NOW_MS), ExportControl { cancel: &cancel }, &mut |_| {}).unwrap();
+    let csv = std::fs::read_to_string(&out).unwrap();
+    let mut lines = csv.lines();
+    let header = lines.next().unwrap();
+    assert!(header.contains("client_ip,ip_country,ip_network,ip_asn,ip_kind,"), "{header}");
+    let row = lines.next().unwrap();
+    assert!(row.contains("5.101.96.10") && row.contains("DigitalOcean") && row.contains(",14061,hosting,"), "{row}");
+    assert_eq!(res.manifest.ip_data.len(), 1);
+    assert_eq!(res.manifest.ip_data[0].licence, "CC BY 4.0");
+    assert!(res.manifest.ip_data[0].credit.contains("DB-IP"));
+}

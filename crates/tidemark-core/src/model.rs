@@ -982,6 +982,9 @@ pub struct ExportManifest {
     /// Text cells cut to Excel's 32,767-character limit (XLSX only; the JSONL export keeps them whole).
     #[ts(type = "number")]
     pub truncated_cells: u64,
+    /// The offline IP data that answered the IP columns (name, date, licence, credit), as its licence
+    /// asks; empty when the case has no addresses.
+    pub ip_data: Vec<crate::ipinfo::IpDataSet>,
     /// Files written.
     pub files: Vec<ExportedFile>,
 }

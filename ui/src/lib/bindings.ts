@@ -462,6 +462,11 @@ raw_records_sha256: string,
  */
 truncated_cells: number, 
 /**
+ * The offline IP data that answered the IP columns (name, date, licence, credit), as its licence
+ * asks; empty when the case has no addresses.
+ */
+ip_data: Array<IpDataSet>, 
+/**
  * Files written.
  */
 files: Array<ExportedFile>, };

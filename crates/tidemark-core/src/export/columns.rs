@@ -42,6 +42,14 @@ pub enum Column {
     Mailbox,
     /// Client IP.
     ClientIp,
+    /// Country of the client IP (offline IP data).
+    IpCountry,
+    /// Owner of the client IP's network.
+    IpNetwork,
+    /// Network number of the client IP.
+    IpAsn,
+    /// Kind of the client IP (hosting, vpn, microsoft, …).
+    IpKind,
     /// Client port.
     ClientPort,
     /// Client family.
@@ -93,6 +101,15 @@ const COLUMNS: &[(Column, &str, &str, &str)] = &[
     (Column::Actor, "actor", "Actor", "Who did it"),
     (Column::Mailbox, "mailbox", "Mailbox", "Whose mailbox it happened in"),
     (Column::ClientIp, "client_ip", "Client IP", "Client IP address, without port"),
+    (
+        Column::IpCountry,
+        "ip_country",
+        "IP country",
+        "Country of the client IP, from the offline IP data named in the manifest",
+    ),
+    (Column::IpNetwork, "ip_network", "IP network", "Owner of the client IP's network, from the offline IP data"),
+    (Column::IpAsn, "ip_asn", "IP AS number", "Autonomous system number of the client IP's network"),
+    (Column::IpKind, "ip_kind", "IP kind", "public, hosting, vpn, microsoft, private or reserved"),
     (Column::ClientPort, "client_port", "Client port", "Client port, when the record gave one"),
     (Column::ClientApp, "client_app", "Client", "Client family (OWA, Outlook desktop, REST/Graph, …)"),
     (Column::UserAgent, "user_agent", "User agent", "User agent or client info string"),
@@ -128,6 +145,8 @@ const PRESETS: &[(&str, &str, &[&str])] = &[
             "actor",
             "mailbox",
             "client_ip",
+            "ip_country",
+            "ip_network",
             "client_app",
             "subject",
             "folders",
@@ -146,6 +165,10 @@ const PRESETS: &[(&str, &str, &[&str])] = &[
             "operation",
             "result",
             "client_ip",
+            "ip_country",
+            "ip_network",
+            "ip_asn",
+            "ip_kind",
             "client_port",
             "client_app",
             "user_agent",
@@ -338,6 +361,10 @@ impl ExportRow {
             Column::Actor => text(r.actor.as_deref()),
             Column::Mailbox => text(r.mailbox.as_deref()),
             Column::ClientIp => text(r.client_ip.as_deref()),
+            Column::IpCountry => text(r.ip.as_ref().and_then(|i| i.country.as_deref())),
+            Column::IpNetwork => text(r.ip.as_ref().and_then(|i| i.network.as_deref())),
+            Column::IpAsn => r.ip.as_ref().and_then(|i| i.asn).map_or(Value::Empty, |a| Value::Int(i64::from(a))),
+            Column::IpKind => text(r.ip.as_ref().map(|i| i.class.as_str())),
             Column::ClientPort => r.client_port.map_or(Value::Empty, |p| Value::Int(i64::from(p))),
             Column::ClientApp => text(r.client_app.as_deref()),
             Column::UserAgent => text(r.user_agent.as_deref()),

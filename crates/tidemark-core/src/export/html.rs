@@ -125,6 +125,9 @@ impl HtmlSink {
             format!("{} <span class=\"muted\">(case id {})</span>", esc(&ctx.case_path), esc(&ctx.case_id)),
         );
         meta("Columns", format!("{} profile", esc(&ctx.spec.profile)));
+        for d in &ctx.ip_data {
+            meta("IP data", format!("{} of {} ({}): {}", esc(&d.name), esc(&d.date), esc(&d.licence), esc(&d.credit)));
+        }
         h.push_str("</dl>\n</header>\n<main>\n<h2 id=\"events\">Events</h2>\n<table>\n<thead><tr><th>#</th>");
         for c in &ctx.spec.columns {
             let label = match c {

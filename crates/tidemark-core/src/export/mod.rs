@@ -228,6 +228,8 @@ pub(crate) struct Context<'a> {
     pub(crate) query: String,
     pub(crate) created_ms: i64,
     pub(crate) total: u64,
+    /// The IP data the case's country and network answers came from (credited in the manifest).
+    pub(crate) ip_data: Vec<crate::ipinfo::IpDataSet>,
 }
 
 /// What a sink wrote.
@@ -493,6 +495,7 @@ impl CaseReader {
             query: resolved.query.clone(),
             created_ms: clock.now_ms(),
             total: resolved.total,
+            ip_data: self.ip_data_sets()?,
         };
         let partial = with_suffix(out, ".partial");
         let result = self.write_export(spec, &ctx, &resolved, &partial, control, started, progress);
@@ -525,6 +528,7 @@ impl CaseReader {
             rows,
             raw_records_sha256: raw_digest,
             truncated_cells: finished.truncated_cells,
+            ip_data: ctx.ip_data.clone(),
             files: vec![ExportedFile {
                 path: out.display().to_string(),
                 size: finished.size,

@@ -75,8 +75,14 @@ impl FormatRegistry {
         r.register(Box::new(crate::audit_csv::PowerShellUalCsv));
         r.register(Box::new(crate::audit_csv::GraphUalCsv));
         r.register(Box::new(crate::activities_csv::ActivitiesCsv));
+        r.register(Box::new(crate::entra::EntraSigninCsv));
+        r.register(Box::new(crate::entra::EntraAuditCsv));
         // JSON formats: each claims files by the first record's keys; ual-jsonl (any line with UAL
-        // names, even nested ones) must come after them.
+        // names, even nested ones) must come after them. Entra logs first: Log Analytics sign-in rows
+        // (also CSV) before Graph sign-ins, which share most key names but not TimeGenerated/ResultType.
+        r.register(Box::new(crate::entra::EntraSigninLa));
+        r.register(Box::new(crate::entra::EntraSigninJson));
+        r.register(Box::new(crate::entra::EntraAuditJson));
         r.register(Box::new(crate::graph::GraphAuditLog));
         r.register(Box::new(crate::activities_json::ActivitiesJson));
         r.register(Box::new(crate::sentinel::SentinelJson));

@@ -15,6 +15,7 @@
 //!   blobs), [`mes_json`] (Extractor-Suite / `Search-UnifiedAuditLog` JSON and JSONL), [`graph`] (Graph
 //!   audit log query records), [`sentinel`] (Sentinel `OfficeActivity`), [`activities_json`] (Activities
 //!   API pages).
+//! - [`entra`]: Entra ID sign-in logs and directory audit logs (Graph, Log Analytics, admin center CSV).
 #![deny(missing_docs)]
 
 pub mod activities;
@@ -25,6 +26,7 @@ pub mod audit_csv;
 pub mod container;
 pub mod csv;
 pub mod encoding;
+pub mod entra;
 pub mod event;
 pub mod format;
 pub mod graph;

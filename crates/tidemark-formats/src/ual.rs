@@ -386,9 +386,8 @@ pub fn action_for(operation: &str, access_type: Option<&str>, parameters: &[(Str
         | "Remove-RecipientPermission"
         | "SiteCollectionAdminAdded"
         | "SiteCollectionAdminRemoved"
-        | "AddedToGroup"
-        | "Add member to role"
-        | "Remove member from role" => Action::Permission,
+        | "AddedToGroup" => Action::Permission,
+        "Add member to role" | "Remove member from role" => Action::Role,
         "Consent to application" | "Add delegated permission grant" | "Add app role assignment grant to user" => {
             Action::Consent
         }
@@ -399,17 +398,9 @@ pub fn action_for(operation: &str, access_type: Option<&str>, parameters: &[(Str
         {
             Action::Admin
         }
-        // Entra ID directory changes are written as sentences ("Add user.", "Update application.").
-        _ if operation.ends_with('.')
-            && op.split(' ').next().is_some_and(|verb| {
-                matches!(
-                    verb,
-                    "Add" | "Update" | "Delete" | "Remove" | "Set" | "Reset" | "Change" | "Disable" | "Enable"
-                )
-            }) =>
-        {
-            Action::Admin
-        }
+        // Entra ID directory changes are written as sentences ("Add user.", "Reset user password."): the
+        // same activities as the directory audit log, categorised the same way.
+        _ if operation.ends_with('.') => crate::entra::audit::directory_action(op, &[]),
         _ => Action::Other,
     }
 }
@@ -736,7 +727,12 @@ mod tests {
         assert_eq!((e.action.as_str(), e.subject.as_deref()), ("search", Some("passwords and secrets")));
         assert_eq!(e.client_app.as_deref(), Some("Browser"));
         assert_eq!(action_for("Add user.", None, &[]), Action::Admin);
-        assert_eq!(action_for("Add member to role.", None, &[]), Action::Permission);
+        assert_eq!(action_for("Add member to role.", None, &[]), Action::Role);
+        assert_eq!(action_for("Reset user password.", None, &[]), Action::Password);
+        assert_eq!(
+            action_for("Update application – Certificates and secrets management .", None, &[]),
+            Action::AppCredential
+        );
         assert_eq!(action_for("SignInEvent", None, &[]), Action::Logon);
     }
 

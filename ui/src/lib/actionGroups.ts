@@ -18,7 +18,11 @@ export const ACTION_GROUPS: readonly ActionGroup[] = [
   { key: "send", label: "Send", actions: ["send", "reply", "forward"] },
   { key: "delete", label: "Delete, move", actions: ["delete", "move"] },
   { key: "rule", label: "Rules, forwarding", actions: ["rule", "forwarding"] },
-  { key: "admin", label: "Admin", actions: ["permission", "consent", "admin"] },
+  {
+    key: "admin",
+    label: "Admin",
+    actions: ["permission", "consent", "role", "app-credential", "auth-method", "password", "admin"],
+  },
   { key: "other", label: "Other", actions: ["delivery", "other"] },
 ];
 

@@ -17,6 +17,10 @@ export const ACTION_CATEGORIES = [
   "forwarding",
   "permission",
   "consent",
+  "role",
+  "app-credential",
+  "auth-method",
+  "password",
   "admin",
   "other",
 ] as const;

@@ -147,44 +147,60 @@ fn modified(targets: &[Rec]) -> Vec<Modified> {
     out
 }
 
-/// The permissions a consent granted and whether it was an admin consent (for all users).
-fn consent_grants(props: &[Modified]) -> (Vec<String>, Option<bool>) {
-    let mut scopes: Vec<String> = Vec::new();
-    let mut admin = None;
-    let mut add = |list: &str| {
-        for s in list.split([' ', ',']).map(str::trim).filter(|s| !s.is_empty()) {
-            if !scopes.iter().any(|x| x == s) {
-                scopes.push(s.to_owned());
-            }
+/// What a consent granted: the permissions the app holds afterwards, those it held before, and
+/// whether an administrator consented for all users.
+#[derive(Debug, Default, PartialEq, Eq)]
+struct Grant {
+    scopes: Vec<String>,
+    before: Vec<String>,
+    admin: Option<bool>,
+}
+
+fn add_scopes(list: &mut Vec<String>, text: &str) {
+    for s in text.split([' ', ',']).map(str::trim).filter(|s| !s.is_empty()) {
+        if !list.iter().any(|x| x == s) {
+            list.push(s.to_owned());
         }
-    };
+    }
+}
+
+/// `Scope:` parts of a `ConsentAction.Permissions` value
+/// (`[[Id: …, ConsentType: Principal, Scope: Mail.Read offline_access, CreatedDateTime: …]]; `).
+fn permission_scopes(list: &mut Vec<String>, text: &str) {
+    for part in text.split("Scope:").skip(1) {
+        add_scopes(list, part.split([',', ']']).next().unwrap_or(""));
+    }
+}
+
+fn consent_grant(props: &[Modified]) -> Grant {
+    let mut g = Grant::default();
     for p in props {
         let name = p.name.to_ascii_lowercase();
         if name == "consentaction.permissions" {
-            // "[] => [[Id: …, ConsentType: Principal, Scope: Mail.Read offline_access, CreatedDateTime: …]]; "
-            let new = p.new.rsplit("=>").next().unwrap_or(&p.new);
-            for part in new.split("Scope:").skip(1) {
-                add(part.split([',', ']']).next().unwrap_or(""));
-            }
+            // "old => new": the new value names what the app holds now.
+            let (old, new) = p.new.rsplit_once("=>").unwrap_or(("", &p.new));
+            permission_scopes(&mut g.scopes, new);
+            permission_scopes(&mut g.before, old);
             if new.contains("ConsentType: AllPrincipals") {
-                admin = admin.or(Some(true));
+                g.admin = g.admin.or(Some(true));
             } else if new.contains("ConsentType: Principal") {
-                admin = admin.or(Some(false));
+                g.admin = g.admin.or(Some(false));
             }
         } else if name.ends_with("permissiongrant.scope") || name == "approle.value" {
-            add(&p.new);
+            add_scopes(&mut g.scopes, &p.new);
+            add_scopes(&mut g.before, &p.old);
         } else if name == "consentcontext.isadminconsent" {
             // The explicit flag wins over what the permissions' ConsentType suggests.
             match p.new.trim().to_ascii_lowercase().as_str() {
-                "true" => admin = Some(true),
-                "false" => admin = Some(false),
+                "true" => g.admin = Some(true),
+                "false" => g.admin = Some(false),
                 _ => {}
             }
         } else if name.ends_with("permissiongrant.consenttype") {
-            admin = admin.or(Some(p.new.eq_ignore_ascii_case("AllPrincipals")));
+            g.admin = g.admin.or(Some(p.new.eq_ignore_ascii_case("AllPrincipals")));
         }
     }
-    (scopes, admin)
+    g
 }
 
 /// A target as people read it: `User: Megan Bowen <megan@contoso.com> (id)`.
@@ -265,8 +281,11 @@ pub fn normalize_audit(m: &Rec, source: &str, fallback_key: Option<String>) -> R
             v.to_owned()
         }
     };
-    let lines: Vec<String> =
-        props.iter().map(|p| format!("{}: {} → {}", p.name, shown(&p.old), shown(&p.new))).collect();
+    let lines: Vec<String> = props
+        .iter()
+        .filter(|p| !(p.old.is_empty() && p.new.is_empty()))
+        .map(|p| format!("{}: {} → {}", p.name, shown(&p.old), shown(&p.new)))
+        .collect();
     d.str("modified_properties", Some(lines.join("; ")));
     d.str("additional_details", Some(extra.iter().map(|(k, v)| format!("{k}={v}")).collect::<Vec<_>>().join("; ")));
     let app_text = match (&app_name, &text(&app, &["appid"])) {
@@ -276,9 +295,13 @@ pub fn normalize_audit(m: &Rec, source: &str, fallback_key: Option<String>) -> R
     d.str("initiated_by_app", app_text);
     d.str("actor_id", text(&user, &["id"]).or_else(|| text(&app, &["serviceprincipalid"])));
     if action == Action::Consent {
-        let (scopes, admin) = consent_grants(&props);
-        d.str("scopes", Some(scopes.join(" ")));
-        d.bool("is_admin_consent", admin);
+        let g = consent_grant(&props);
+        d.str("scopes", Some(g.scopes.join(" ")));
+        if !g.before.is_empty() {
+            let added: Vec<&str> = g.scopes.iter().filter(|s| !g.before.contains(s)).map(String::as_str).collect();
+            d.str("scopes_added", Some(added.join(" ")));
+        }
+        d.bool("is_admin_consent", g.admin);
     }
 
     Ok(NormalizedEvent {
@@ -392,16 +415,24 @@ mod tests {
         assert_eq!(decode_value(&Value::String("not json".into())), "not json");
         assert_eq!(decode_value(&Value::String("[{\"MethodType\":6}]".into())), "{\"MethodType\":6}");
         let p = |name: &str, new: &str| Modified { name: name.into(), old: String::new(), new: new.into() };
-        let (scopes, admin) = consent_grants(&[
+        let g = consent_grant(&[
             p("ConsentContext.IsAdminConsent", "False"),
-            p("ConsentAction.Permissions", "[Scope: User.Read] => [[Id: x, ConsentType: Principal, Scope: Mail.Read offline_access, CreatedDateTime: ]]; "),
+            p("ConsentAction.Permissions", "[[Scope: User.Read]] => [[Id: x, ConsentType: Principal, Scope: Mail.Read offline_access, CreatedDateTime: ]]; "),
         ]);
-        assert_eq!((scopes, admin), (vec!["Mail.Read".to_owned(), "offline_access".to_owned()], Some(false)));
-        let (scopes, admin) = consent_grants(&[
-            p("DelegatedPermissionGrant.Scope", " Mail.ReadWrite Mail.Send"),
-            p("DelegatedPermissionGrant.ConsentType", "AllPrincipals"),
-        ]);
-        assert_eq!((scopes.join(" "), admin), ("Mail.ReadWrite Mail.Send".to_owned(), Some(true)));
+        let owned = |v: &[&str]| v.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>();
+        assert_eq!(
+            g,
+            Grant {
+                scopes: owned(&["Mail.Read", "offline_access"]),
+                before: owned(&["User.Read"]),
+                admin: Some(false)
+            }
+        );
+        let mut grant = p("DelegatedPermissionGrant.Scope", " User.Read Mail.ReadWrite Mail.Send");
+        grant.old = "User.Read".into();
+        let g = consent_grant(&[grant, p("DelegatedPermissionGrant.ConsentType", "AllPrincipals")]);
+        let got = (g.scopes.join(" "), g.before.join(" "), g.admin);
+        assert_eq!(got, ("User.Read Mail.ReadWrite Mail.Send".to_owned(), "User.Read".to_owned(), Some(true)));
     }
 
     #[test]

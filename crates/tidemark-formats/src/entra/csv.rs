@@ -385,6 +385,32 @@ mod tests {
     }
 
     #[test]
+    fn reads_service_principal_downloads_and_log_analytics_audit_rows() {
+        let ctx = b"Date (UTC),Request ID,Correlation ID,Service principal ID,Service principal name,Application,Application ID ,IP address,Location,Status,Sign-in error code,Failure reason";
+        let row = b"2025-03-04T11:02:00Z,4C6E8A0B-2D4F-4B6D-9F1B-7C9E1A3C2100,c,sp-1,Contoso Mail Sync,Contoso Mail Sync,app-1,198.51.100.77,\"Dublin, Dublin, IE\",Failure,7000215,";
+        let e = EntraSigninCsv.normalize(ctx, row).unwrap();
+        assert_eq!(
+            (e.operation.as_str(), e.actor.as_deref()),
+            ("Service principal sign-in", Some("Contoso Mail Sync"))
+        );
+        assert_eq!(
+            (e.record_key.as_str(), e.action.as_str()),
+            ("signin:4c6e8a0b-2d4f-4b6d-9f1b-7c9e1a3c2100", "logon-failed")
+        );
+        assert_eq!(e.details.get("failure_reason").and_then(Value::as_str), Some("wrong client secret"));
+
+        let ctx = b"TimeGenerated [UTC],Id,ActivityDisplayName,ActivityDateTime [UTC],InitiatedBy,TargetResources,Result,Category";
+        let row = br#"2025-03-04T09:15:02.118Z,UserManagement_x,User registered security info,2025-03-04T09:15:02.118Z,"{""user"":{""userPrincipalName"":""megan.bowen@contoso.com"",""ipAddress"":""203.0.113.45""}}","[{""type"":""User"",""userPrincipalName"":""megan.bowen@contoso.com"",""modifiedProperties"":[]}]",success,UserManagement"#;
+        let e = EntraAuditCsv.normalize(ctx, row).unwrap();
+        assert_eq!((e.record_key.as_str(), e.action.as_str()), ("entra-audit:UserManagement_x", "auth-method"));
+        assert_eq!(
+            (e.actor.as_deref(), e.client_ip.as_deref()),
+            (Some("megan.bowen@contoso.com"), Some("203.0.113.45"))
+        );
+        assert_eq!(e.time_ms, 1_741_079_702_118);
+    }
+
+    #[test]
     fn an_application_actor_keeps_its_address_apart() {
         let ctx =
             b"Date (UTC),Activity,CorrelationId,Result,ActorType,ActorDisplayName,ActorServicePrincipalId,IPAddress";

@@ -184,6 +184,15 @@ fn plaso_management_api_jsonl() {
     run(&Expect { name: "plaso-microsoft-audit-log", files, format: "ual-jsonl", records: 4, events: 4 });
 }
 
+/// OTRF's Entra ID directory audit events (Log Analytics `AuditLogs` rows): a credential added to an
+/// application, an application updated, and an admin's consent with mail scopes.
+#[test]
+fn otrf_entra_directory_audit_events() {
+    let s = samples();
+    let files = one(&s, "otrf-security-datasets/AADAuditEvents.json");
+    run(&Expect { name: "otrf-aad-audit-events", files, format: "entra-audit-json", records: 4, events: 4 });
+}
+
 /// Samples that are not audit records are refused as unknown files, not misread.
 #[test]
 fn non_audit_samples_are_not_claimed() {
@@ -193,7 +202,6 @@ fn non_audit_samples_are_not_claimed() {
         "msdocs-office-365-management-api/list_content_response.json",
         "msdocs-office-365-management-api/start_subscription_response.json",
         "msdocs-office-365-management-api/error_response.json",
-        "otrf-security-datasets/AADAuditEvents.json",
     ] {
         let bytes = std::fs::read(s.join(rel)).unwrap();
         let enc = Encoding::detect(&bytes);

@@ -263,11 +263,11 @@ fn a_case_from_before_the_rollups_gets_them_when_opened() {
     let (path, w) = spread_case(dir.path(), 1_000);
     drop(w);
     {
-        // What schema 3 had: no rollups, no field indexes.
+        // What schema 3 had: no rollups, no field indexes (and no IP context, schema 5).
         let c = rusqlite::Connection::open(&path).unwrap();
         c.execute_batch(
             "DROP TABLE rollup_day_value; DROP TABLE rollup_block_action; DROP INDEX event_action; \
-             DROP INDEX event_source; PRAGMA user_version = 3;",
+             DROP INDEX event_source; DROP TABLE ip_info; DROP TABLE ip_data; PRAGMA user_version = 3;",
         )
         .unwrap();
     }

@@ -203,9 +203,10 @@ fn the_real_samples_folder_imports_its_audit_data_and_skips_the_rest() {
     let (case, mut w) = new_case(dir.path(), "samples");
     let report = w.import_files(&[samples], &FormatRegistry::builtin(), &mut |_| {}).unwrap();
     // The same counts the golden tests check file by file: AppOmni 25 + 24 + 9 + 11, the msdocs
-    // content blob 3, the OTRF OfficeActivity record 1, the plaso JSONL 4.
+    // content blob 3, the OTRF OfficeActivity record 1 and Entra audit events 4, the plaso JSONL 4.
     let per_format = |id: &str| report.files.iter().filter(|f| f.format == id).map(|f| f.records).sum::<i64>();
-    assert_eq!(report.read, 25 + 24 + 9 + 11 + 3 + 1 + 4, "{:#?}", report.files);
+    assert_eq!(report.read, 25 + 24 + 9 + 11 + 3 + 1 + 4 + 4, "{:#?}", report.files);
+    assert_eq!(per_format("entra-audit-json"), 4);
     assert_eq!(per_format("mgmt-blob"), 3);
     assert_eq!(per_format("ual-jsonl"), 4);
     assert_eq!(report.malformed, 0, "{:?}", report.malformed_samples);

@@ -462,18 +462,55 @@ fn from_record(r: &Record<'_>, value: Option<&Map<String, Value>>, source: &str)
     }
 
     // Client address: ClientIP (may carry a port), else ClientIPAddress, else ActorIpAddress. A host
-    // name is never a client IP: it is kept as `client_host`.
-    let ip_raw = r.ClientIP.get().or_else(|| r.ClientIPAddress.get()).or_else(|| r.ActorIpAddress.get());
-    let (client_ip, client_port, client_host) = match ip_raw.and_then(client_address) {
-        Some(ClientAddress::Ip { ip, port }) => (Some(ip), port, None),
-        Some(ClientAddress::Host(host)) => (None, None, Some(host)),
-        None => (None, None, None),
+    // name is never a client IP: it is kept as `client_host`, and the next field that holds an address
+    // is the client's. Exchange writes its own front-end server into ClientIP of some mailbox records;
+    // when ClientIP is one of Microsoft's addresses and ClientIPAddress names another address, that one
+    // is the client and Microsoft's is kept as `service_ip`.
+    let raws = [r.ClientIP.get(), r.ClientIPAddress.get(), r.ActorIpAddress.get()];
+    let parsed: Vec<(&str, ClientAddress)> =
+        raws.iter().flatten().filter_map(|raw| client_address(raw).map(|a| (*raw, a))).collect();
+    let ips: Vec<(&str, &String, Option<u16>)> = parsed
+        .iter()
+        .filter_map(|(raw, a)| match a {
+            ClientAddress::Ip { ip, port } => Some((*raw, ip, *port)),
+            ClientAddress::Host(_) => None,
+        })
+        .collect();
+    let is_microsoft = |ip: &str| {
+        tidemark_ipintel::IpIntel::bundled()
+            .lookup_str(ip)
+            .is_some_and(|i| i.class == tidemark_ipintel::IpClass::Microsoft)
     };
-    if let Some(raw) = ip_raw {
-        if client_ip.as_deref().or(client_host.as_deref()) != Some(raw) {
-            details.insert("client_ip_raw".into(), Value::String(raw.to_owned()));
+    let chosen = match ips.first() {
+        Some(first) if is_microsoft(first.1) => match ips.iter().find(|c| c.1 != first.1 && !is_microsoft(c.1)) {
+            Some(client) => {
+                details.insert("service_ip".into(), Value::String(first.1.clone()));
+                Some(*client)
+            }
+            None => Some(*first),
+        },
+        other => other.copied(),
+    };
+    let client_host = parsed.iter().find_map(|(_, a)| match a {
+        ClientAddress::Host(h) => Some(h.clone()),
+        ClientAddress::Ip { .. } => None,
+    });
+    let (client_ip, client_port) = match chosen {
+        Some((raw, ip, port)) => {
+            if raw != ip.as_str() {
+                details.insert("client_ip_raw".into(), Value::String(raw.to_owned()));
+            }
+            (Some(ip.clone()), port)
         }
-    }
+        None => {
+            if let (Some(raw), Some(host)) = (parsed.first().map(|p| p.0), client_host.as_deref()) {
+                if raw != host {
+                    details.insert("client_ip_raw".into(), Value::String(raw.to_owned()));
+                }
+            }
+            (None, None)
+        }
+    };
     if let Some(host) = client_host {
         details.insert("client_host".into(), Value::String(host));
     }
@@ -734,6 +771,32 @@ mod tests {
             Action::AppCredential
         );
         assert_eq!(action_for("SignInEvent", None, &[]), Action::Logon);
+    }
+
+    #[test]
+    fn a_microsoft_front_end_in_client_ip_gives_way_to_the_client_address() {
+        let rec = |ip: &str, ip_address: &str| {
+            format!(
+                r#"{{"CreationTime":"2025-01-01T00:00:00","Id":"m","Operation":"MailItemsAccessed","ClientIP":"{ip}","ClientIPAddress":"{ip_address}"}}"#
+            )
+        };
+        // Exchange Online's own server (Microsoft's IPv6 block) and the person's address.
+        let e = normalize_json(rec("2603:10a6:208:e0::14", "5.101.96.10").as_bytes(), "t").unwrap();
+        assert_eq!(e.client_ip.as_deref(), Some("5.101.96.10"));
+        assert_eq!(e.details.get("service_ip").and_then(Value::as_str), Some("2603:10a6:208:e0::14"));
+        let e = normalize_json(rec("[40.92.1.1]:443", "203.0.113.7").as_bytes(), "t").unwrap();
+        assert_eq!((e.client_ip.as_deref(), e.client_port), (Some("203.0.113.7"), None));
+        // An ordinary ClientIP stays the client, whatever ClientIPAddress says.
+        let e = normalize_json(rec("5.101.96.10:5249", "8.8.8.8").as_bytes(), "t").unwrap();
+        assert_eq!((e.client_ip.as_deref(), e.client_port), (Some("5.101.96.10"), Some(5249)));
+        assert!(!e.details.contains_key("service_ip"));
+        // Microsoft on both sides (a service acting): the first one is kept.
+        let e = normalize_json(rec("40.92.1.1", "52.96.10.20").as_bytes(), "t").unwrap();
+        assert_eq!(e.client_ip.as_deref(), Some("40.92.1.1"));
+        // A host name in ClientIP: the address in ClientIPAddress is the client, the host is kept.
+        let e = normalize_json(rec("EXHUB01", "198.51.100.4").as_bytes(), "t").unwrap();
+        assert_eq!(e.client_ip.as_deref(), Some("198.51.100.4"));
+        assert_eq!(e.details.get("client_host").and_then(Value::as_str), Some("EXHUB01"));
     }
 
     #[test]

@@ -326,6 +326,8 @@ fn field_value(e: &EventRow, f: FacetField) -> Option<&str> {
         FacetField::AppId => e.app_id.as_deref(),
         FacetField::Workload => e.workload.as_deref(),
         FacetField::Source => Some(&e.source),
+        FacetField::Country => e.ip.as_ref().and_then(|i| i.country.as_deref()),
+        FacetField::Network => e.ip.as_ref().and_then(|i| i.network.as_deref()),
     }
 }
 
@@ -344,7 +346,8 @@ fn facet_counts_equal_brute_force_counts() {
         let rows = walk(&r, text, SortOrder::Asc, 1000);
         let facets = r.facets(&q(text), 5, FacetPrecision::Exact).unwrap();
         assert_eq!(facets.matching, rows.len() as i64, "{text}");
-        assert_eq!(facets.fields.iter().map(|f| f.field).collect::<Vec<_>>(), FacetField::ALL);
+        let every: Vec<FacetField> = FacetField::ALL.iter().chain(FacetField::DERIVED.iter()).copied().collect();
+        assert_eq!(facets.fields.iter().map(|f| f.field).collect::<Vec<_>>(), every);
         for facet in &facets.fields {
             let mut counts: HashMap<&str, i64> = HashMap::new();
             let mut empty = 0;

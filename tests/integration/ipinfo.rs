@@ -242,3 +242,47 @@ fn exports_carry_the_ip_columns_and_credit_the_data() {
     assert_eq!(res.manifest.ip_data[0].licence, "CC BY 4.0");
     assert!(res.manifest.ip_data[0].credit.contains("DB-IP"));
 }
+
+#[test]
+fn country_and_network_facets_count_the_addresses_events() {
+    use tidemark_core::facets::FacetPrecision;
+    use tidemark_core::model::FacetField;
+    let dir = tempfile::tempdir().unwrap();
+    let (path, _w) = case_with_addresses(dir.path());
+    let r = CaseReader::open(&path).unwrap();
+    for text in ["", "actor:mallory", "op:MailItemsAccessed -iptype:private"] {
+        let q = Query::parse(text).unwrap();
+        let rows = r.page(&q, SortOrder::Asc, None, 1000).unwrap().rows;
+        let facets = r.facets(&q, 20, FacetPrecision::Exact).unwrap();
+        for (field, of) in [
+            (
+                FacetField::Country,
+                (|e: &tidemark_core::model::EventRow| e.ip.as_ref().and_then(|i| i.country.clone())) as fn(&_) -> _,
+            ),
+            (FacetField::Network, |e: &tidemark_core::model::EventRow| e.ip.as_ref().and_then(|i| i.network.clone())),
+        ] {
+            let facet = facets.fields.iter().find(|f| f.field == field).expect("derived facet");
+            let mut want: std::collections::BTreeMap<String, i64> = Default::default();
+            let mut empty = 0;
+            for e in &rows {
+                match of(e) {
+                    Some(v) => *want.entry(v).or_default() += 1,
+                    None => empty += 1,
+                }
+            }
+            let got: std::collections::BTreeMap<String, i64> =
+                facet.values.iter().map(|v| (v.value.clone(), v.count)).collect();
+            assert_eq!(got, want, "{text} {field:?}");
+            assert_eq!(facet.empty, empty, "{text} {field:?}");
+            // Each value's filter finds exactly its events.
+            for v in &facet.values {
+                let narrowed = if text.is_empty() { v.filter.clone() } else { format!("{text} {}", v.filter) };
+                let n = r.count(&Query::parse(&narrowed).unwrap()).unwrap().matching;
+                assert!(n >= v.count, "{narrowed}: {n} < {}", v.count);
+            }
+        }
+    }
+    let all = r.facets(&Query::all(), 20, FacetPrecision::Exact).unwrap();
+    let network = all.fields.iter().find(|f| f.field == FacetField::Network).unwrap();
+    assert!(network.values.iter().any(|v| v.value.contains("DigitalOcean") && v.count == 3), "{network:?}");
+}

@@ -14,8 +14,8 @@
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
 
-use rusqlite::params_from_iter;
 use rusqlite::types::{Value as SqlValue, ValueRef};
+use rusqlite::{params_from_iter, OptionalExtension};
 
 use crate::case::CaseReader;
 use crate::error::Result;
@@ -268,7 +268,13 @@ impl CaseReader {
             }
             self.scan_facets(&plan(query), &mut tallies, Blocks::All)?
         };
-        let fields = FacetField::ALL.iter().zip(tallies).map(|(f, t)| t.into_facet(*f, top)).collect();
+        let derived = self.derived_tallies(&mut tallies)?;
+        let fields = FacetField::ALL
+            .iter()
+            .chain(FacetField::DERIVED.iter())
+            .zip(tallies.into_iter().chain(derived))
+            .map(|(f, t)| t.into_facet(*f, top))
+            .collect();
         Ok(Facets { matching, fields, sample: None })
     }
 
@@ -382,7 +388,8 @@ impl CaseReader {
                     return Ok(None);
                 }
                 if read >= above / 2 {
-                    return Ok(Some(estimate(tallies, top, SAMPLE_BLOCKS / blocks, read)));
+                    let derived = self.derived_tallies(&mut tallies)?;
+                    return Ok(Some(estimate(tallies, derived, top, SAMPLE_BLOCKS / blocks, read)));
                 }
                 if round_end >= MAX_BLOCK_QUERIES {
                     break projected;
@@ -400,7 +407,32 @@ impl CaseReader {
         }
         let mut tallies: Vec<Tally> = FacetField::ALL.iter().map(|_| Tally::default()).collect();
         let read = self.scan_facets(&p, &mut tallies, Blocks::Grid { lo, width, step })?;
-        Ok(Some(estimate(tallies, top, step, read)))
+        let derived = self.derived_tallies(&mut tallies)?;
+        Ok(Some(estimate(tallies, derived, top, step, read)))
+    }
+
+    /// The country and network tallies ([`FacetField::DERIVED`]) from the client IP tally: each
+    /// address's count goes to its country and its network's owner as the case's IP context names
+    /// them; events without an address, or whose address has no country (private, reserved) or
+    /// network, count as empty.
+    fn derived_tallies(&self, tallies: &mut [Tally]) -> Result<[Tally; 2]> {
+        let ip_at = FacetField::ALL.iter().position(|f| *f == FacetField::ClientIp).unwrap_or(0);
+        let ips = &mut tallies[ip_at];
+        ips.flush();
+        let mut st = self.conn.prepare_cached("SELECT country, network FROM ip_info WHERE ip = ?1")?;
+        let (mut country, mut network) = (Tally::default(), Tally::default());
+        country.empty = ips.empty;
+        network.empty = ips.empty;
+        for (ip, n) in &ips.counts {
+            let row: Option<(Option<String>, Option<String>)> = match std::str::from_utf8(ip) {
+                Ok(ip) => st.query_row([ip], |r| Ok((r.get(0)?, r.get(1)?))).optional()?,
+                Err(_) => None,
+            };
+            let (c, w) = row.unwrap_or_default();
+            country.add_count(c.as_deref().unwrap_or("").as_bytes(), *n);
+            network.add_count(w.as_deref().unwrap_or("").as_bytes(), *n);
+        }
+        Ok([country, network])
     }
 }
 
@@ -419,10 +451,11 @@ enum Blocks {
 }
 
 /// Facets estimated from the tallies of `read` sampled events, each standing for `scale` events.
-fn estimate(tallies: Vec<Tally>, top: usize, scale: i64, read: i64) -> Facets {
+fn estimate(tallies: Vec<Tally>, derived: [Tally; 2], top: usize, scale: i64, read: i64) -> Facets {
     let fields = FacetField::ALL
         .iter()
-        .zip(tallies)
+        .chain(FacetField::DERIVED.iter())
+        .zip(tallies.into_iter().chain(derived))
         .map(|(f, t)| {
             let mut facet = t.into_facet(*f, top);
             for v in &mut facet.values {

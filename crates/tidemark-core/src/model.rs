@@ -510,9 +510,17 @@ pub enum FacetField {
     Workload,
     /// Source format or API.
     Source,
+    /// Country of the client IP (offline IP data), derived from the IP counts.
+    Country,
+    /// Owner of the client IP's network, derived from the IP counts.
+    Network,
 }
 
 impl FacetField {
+    /// Facets derived from the client IP counts through the case's IP context: shown after
+    /// [`FacetField::ALL`]'s, never stored in the rollups.
+    pub const DERIVED: [Self; 2] = [Self::Country, Self::Network];
+
     /// Every facet, in the order the panel shows them.
     pub const ALL: [Self; 9] = [
         Self::Actor,
@@ -538,6 +546,8 @@ impl FacetField {
             Self::AppId => "app_id",
             Self::Workload => "workload",
             Self::Source => "source",
+            Self::Country => "ip_country",
+            Self::Network => "ip_network",
         }
     }
 
@@ -552,6 +562,8 @@ impl FacetField {
             Self::ClientApp | Self::AppId => "app",
             Self::Workload => "workload",
             Self::Source => "source",
+            Self::Country => "country",
+            Self::Network => "network",
         }
     }
 }
@@ -592,7 +604,7 @@ pub struct Facets {
     /// Matching events.
     #[ts(type = "number")]
     pub matching: i64,
-    /// One entry per field, in [`FacetField::ALL`] order.
+    /// One entry per field, in [`FacetField::ALL`] order, then [`FacetField::DERIVED`].
     pub fields: Vec<Facet>,
     /// Set when the counts (and `matching`) are estimates from a sample of the matching events (a large
     /// result, counted fast); `None` when every matching event was counted.

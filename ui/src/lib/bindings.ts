@@ -625,7 +625,7 @@ empty: number,
  */
 other: number, };
 
-export type FacetField = "actor" | "mailbox" | "action" | "operation" | "client_ip" | "client_app" | "app_id" | "workload" | "source";
+export type FacetField = "actor" | "mailbox" | "action" | "operation" | "client_ip" | "client_app" | "app_id" | "workload" | "source" | "country" | "network";
 
 export type FacetSample = { 
 /**
@@ -654,7 +654,7 @@ export type Facets = {
  */
 matching: number, 
 /**
- * One entry per field, in [`FacetField::ALL`] order.
+ * One entry per field, in [`FacetField::ALL`] order, then [`FacetField::DERIVED`].
  */
 fields: Array<Facet>, 
 /**

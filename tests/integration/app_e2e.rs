@@ -784,3 +784,58 @@ fn html_and_script_in_records_stay_text_in_the_real_app_under_a_strict_csp() {
     });
     drop(driver);
 }
+
+/// Where an address is from, in the real app: the timeline's Network column, the detail pane's IP card
+/// and the IP country and IP network facets all say what the engine's IP context says.
+#[test]
+fn the_app_shows_where_an_address_is_from_in_timeline_detail_and_facets() {
+    if !have_display() {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let case = make_case(dir.path());
+    let reader = CaseReader::open(&case).unwrap();
+    // An event whose address the data places in a country and a network.
+    let rows = reader.page(&Query::all(), SortOrder::Asc, None, 1000).unwrap().rows;
+    let ev = rows
+        .iter()
+        .find(|r| r.ip.as_ref().is_some_and(|i| i.country.is_some() && i.network.is_some()))
+        .expect("the demo fixture has public addresses")
+        .clone();
+    let info = ev.ip.clone().unwrap();
+    let (country, network, ip) = (info.country.unwrap(), info.network.unwrap(), ev.client_ip.clone().unwrap());
+    let query = format!("ip:\"{ip}\"");
+
+    let (driver, port) = start_driver(&dir.path().join("config"), &[]);
+    runtime().block_on(async {
+        let c = open_app(port, &case).await;
+        wait_until("rows are shown", || async { !row_ids(&c).await.is_empty() }).await;
+        // The facets list the IP country and network of the whole case.
+        wait_until("the facets show IP country and IP network", || async {
+            let t = text_of(&c, "[data-testid=facets-panel]").await;
+            t.contains("IP country") && t.contains("IP network")
+        })
+        .await;
+        search(&c, &query).await;
+        let row = format!("[data-testid=timeline-row][data-event-id=\"{}\"]", ev.id);
+        wait_until("the row shows its country and network", || async {
+            let t = text_of(&c, &row).await;
+            t.contains(&format!("{country} · ")) && t.contains(&network[..network.len().min(12)])
+        })
+        .await;
+        shot(&c, "ip-1-timeline").await;
+        click(&c, &row).await;
+        el(&c, "[data-testid=ip-card]").await;
+        wait_until("the IP card names the country and network", || async {
+            text_of(&c, "[data-testid=ip-card-country]").await.contains(&format!("({country})"))
+                && text_of(&c, "[data-testid=ip-card-network]").await.contains(&network)
+        })
+        .await;
+        let credit = text_of(&c, "[data-testid=ip-card-credit]").await;
+        assert!(credit.contains("CC BY 4.0"), "{credit}");
+        js(&c, "document.querySelector('[data-testid=ip-card]').scrollIntoView(); return true;").await;
+        shot(&c, "ip-2-detail").await;
+        c.close().await.unwrap();
+    });
+    drop(driver);
+}

@@ -207,7 +207,8 @@ fn a_case_from_before_ip_context_is_enriched_when_opened() {
     drop(w);
     {
         let c = rusqlite::Connection::open(&path).unwrap();
-        c.execute_batch("DROP TABLE ip_info; DROP TABLE ip_data; PRAGMA user_version = 4;").unwrap();
+        c.execute_batch("DROP TABLE ip_info; DROP TABLE ip_data; DROP TABLE account_first; DROP TABLE account; PRAGMA user_version = 4;")
+            .unwrap();
     }
     drop(CaseWriter::open(&path, Arc::new(FixedClock(TEST_NOW_MS)), "t").unwrap());
     let r = CaseReader::open(&path).unwrap();

@@ -10,6 +10,8 @@
 //!   `tag:`/`is:`/`has:` searches with paging; facets against brute force; histogram buckets.
 //! - `rollup`: the rollups behind whole-case and time-range facets and histograms (against counting
 //!   every event), estimated facets for large results, the field indexes, upgrading older cases.
+//! - `accounts`: per-account baselines ("new for this user") against brute force in any import order
+//!   and after an upgrade, `new:` searches, sessions stitched by session id or address and client.
 //! - `ipinfo`: IP context (country, network, class) per address, its query fields and IP card,
 //!   re-answering from another data set, older cases enriched when opened.
 //! - `export`: CSV/JSONL sinks, manifests, formula neutralisation.
@@ -25,6 +27,7 @@
 //! - `app_collect_e2e`: the real app connects to the in-app simulated tenant with PKCE, collects, and
 //!   the timeline shows exactly the sim's records.
 
+mod accounts;
 mod annotate;
 mod app_collect_e2e;
 mod app_e2e;

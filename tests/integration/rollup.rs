@@ -267,7 +267,8 @@ fn a_case_from_before_the_rollups_gets_them_when_opened() {
         let c = rusqlite::Connection::open(&path).unwrap();
         c.execute_batch(
             "DROP TABLE rollup_day_value; DROP TABLE rollup_block_action; DROP INDEX event_action; \
-             DROP INDEX event_source; DROP TABLE ip_info; DROP TABLE ip_data; PRAGMA user_version = 3;",
+             DROP INDEX event_source; DROP TABLE ip_info; DROP TABLE ip_data; DROP TABLE account_first; DROP TABLE account; \
+             PRAGMA user_version = 3;",
         )
         .unwrap();
     }

@@ -9,6 +9,7 @@
 //! beside them the investigator's annotations ([`annotate`]: tags, bookmarks, notes, saved searches).
 #![deny(missing_docs)]
 
+pub mod accounts;
 pub mod annotate;
 pub mod case;
 pub mod clock;
@@ -67,6 +68,8 @@ pub fn typescript_bindings() -> String {
         model::EventAnnotations::decl(&cfg),
         model::EventRow::decl(&cfg),
         model::IpSummary::decl(&cfg),
+        accounts::AccountSummary::decl(&cfg),
+        accounts::sessions::AccountSession::decl(&cfg),
         ipinfo::IpCard::decl(&cfg),
         ipinfo::IpDataSet::decl(&cfg),
         ipinfo::ReenrichReport::decl(&cfg),

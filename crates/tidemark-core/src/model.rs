@@ -166,6 +166,9 @@ pub struct EventRow {
     pub object: Option<String>,
     /// What the offline IP data says about `client_ip` (none without an address).
     pub ip: Option<IpSummary>,
+    /// What this event was the first of for its account, after a day of the account's history in the
+    /// case (`country`, `network`, `ip`, `client`, `agent`, `app`): "new for this user".
+    pub new: Vec<String>,
 }
 
 /// Country, network and class of an event's client address, for the timeline and exports.

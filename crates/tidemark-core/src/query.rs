@@ -50,6 +50,8 @@ pub enum Field {
     Network,
     /// Class of the client address (`iptype:hosting`).
     IpType,
+    /// The account's first event with a value of this kind (`new:network`).
+    New,
 }
 
 impl Field {
@@ -74,6 +76,7 @@ impl Field {
             "asn" => Self::Asn,
             "network" | "net" => Self::Network,
             "iptype" => Self::IpType,
+            "new" => Self::New,
             _ => return None,
         })
     }
@@ -99,7 +102,8 @@ impl Field {
             | Self::Country
             | Self::Asn
             | Self::Network
-            | Self::IpType => Index::Sql,
+            | Self::IpType
+            | Self::New => Index::Sql,
         }
     }
 }
@@ -147,7 +151,7 @@ fn term_index(t: &Term) -> Index {
     }
 }
 
-const FIELD_NAMES: &str = "actor: (or user:), mailbox:, op:, action:, ip: (an address, 10.0.* or a block like 203.0.113.0/24), country:, asn:, network:, iptype:, app:, session:, msgid:, folder:, source:, subject:, workload:, tag:, is:bookmarked, is:tagged, has:note, after:, before:";
+const FIELD_NAMES: &str = "actor: (or user:), mailbox:, op:, action:, ip: (an address, 10.0.* or a block like 203.0.113.0/24), country:, asn:, network:, iptype:, new:, app:, session:, msgid:, folder:, source:, subject:, workload:, tag:, is:bookmarked, is:tagged, has:note, after:, before:";
 
 /// Checks the value of a field about client addresses, so a typo is an error that says what works
 /// instead of a search that silently finds nothing.
@@ -168,6 +172,10 @@ fn check_ip_value(field: Field, value: &str, prefix: bool) -> Result<()> {
             let names: Vec<&str> = tidemark_ipintel::IpClass::ALL.iter().map(|c| c.as_str()).collect();
             Err(invalid(format!("iptype:{v}{star} is not an address class. Use one of iptype:{}.", names.join(", iptype:"))))
         }
+        Field::New if prefix || crate::accounts::baseline::parse_kind(v).is_none() => Err(invalid(format!(
+            "new:{v}{star} is not something an account's baseline keeps. Use one of new:{}.",
+            crate::accounts::baseline::KINDS.join(", new:")
+        ))),
         _ => Ok(()),
     }
 }
@@ -626,6 +634,10 @@ fn sql_term(t: &Term) -> (String, Vec<String>) {
             vec![format!("%{}%", v.replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_"))],
         ),
         Some(Field::IpType) => (client_ip_where("i.class = ?"), vec![v.to_ascii_lowercase()]),
+        Some(Field::New) => (
+            crate::accounts::baseline::new_condition(),
+            vec![crate::accounts::baseline::parse_kind(v).unwrap_or("none").to_owned()],
+        ),
         Some(Field::Workload) if t.prefix => like("e.workload"),
         Some(Field::Workload) => ("e.workload = ? COLLATE NOCASE".to_owned(), vec![v.to_owned()]),
         Some(Field::Action) => ("e.action = ?".to_owned(), vec![v.to_lowercase()]),

@@ -23,10 +23,12 @@ pub(crate) const COLS: &str =
     e.client_ip, e.client_port, e.client_app, e.user_agent, e.app_id, e.session_id, e.result, e.subject, e.folders, \
     e.item_count, e.object, \
     (SELECT ifnull(i.country, '') || '|' || ifnull(i.asn, '') || '|' || i.class || '|' || ifnull(i.network, '') \
-     FROM ip_info i WHERE i.ip = e.client_ip)";
+     FROM ip_info i WHERE i.ip = e.client_ip), \
+    (SELECT group_concat(f.kind, ' ') FROM account_first f JOIN account a ON a.account = f.account \
+     WHERE f.first_id = e.id AND f.first_ms >= a.first_ms + 86400000)";
 
 /// How many columns [`COLS`] has: what a query selects after them starts here.
-pub(crate) const NCOLS: usize = 21;
+pub(crate) const NCOLS: usize = 22;
 
 pub(crate) fn row_to_event(r: &Row<'_>) -> rusqlite::Result<EventRow> {
     row_to_event_from(r, 0)
@@ -59,7 +61,16 @@ pub(crate) fn row_to_event_from(r: &Row<'_>, at: usize) -> rusqlite::Result<Even
         item_count: r.get(at + 18)?,
         object: r.get(at + 19)?,
         ip: ip_summary(r.get(at + 20)?),
+        new: new_kinds(r.get(at + 21)?),
     })
+}
+
+/// The kinds an event was its account's first with (`COLS`' last column), in
+/// [`crate::accounts::baseline::KINDS`] order.
+fn new_kinds(packed: Option<String>) -> Vec<String> {
+    let Some(packed) = packed else { return Vec::new() };
+    let have: Vec<&str> = packed.split(' ').collect();
+    crate::accounts::baseline::KINDS.iter().filter(|k| have.contains(k)).map(|k| (*k).to_owned()).collect()
 }
 
 /// The IP data's answer for a row's address, from [`COLS`]' packed last column.
@@ -530,5 +541,14 @@ pub fn locator(
             None => u.to_owned(),
         },
         (None, None) => "unknown location".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_row_columns_use_the_baselines_history() {
+        let history = crate::accounts::baseline::HISTORY_MS.to_string();
+        assert!(super::COLS.contains(&format!("a.first_ms + {history})")), "COLS must use HISTORY_MS");
     }
 }

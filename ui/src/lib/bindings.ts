@@ -1,6 +1,90 @@
 // Generated from Rust by ts-rs (tidemark-core `typescript_bindings`); `cargo test` checks that this file is current.
 // Do not edit by hand: change the Rust types and run `TIDEMARK_BLESS=1 cargo test --workspace bindings`.
 
+export type AccountSession = { 
+/**
+ * The id of its first event (decimal): stable, and what the timeline can jump to.
+ */
+id: string, 
+/**
+ * `session-id` (grouped by the records' session id) or `ip-client` (by address and client).
+ */
+kind: string, 
+/**
+ * The session id, when grouped by it.
+ */
+session_id: string | null, 
+/**
+ * First event, ISO 8601 UTC.
+ */
+first_time: string, 
+/**
+ * Last event, ISO 8601 UTC.
+ */
+last_time: string, 
+/**
+ * Client addresses, in order of appearance.
+ */
+ips: Array<string>, 
+/**
+ * Countries of those addresses, sorted.
+ */
+countries: Array<string>, 
+/**
+ * Networks (owner, else `AS…`) of those addresses, Microsoft's own left out, sorted.
+ */
+networks: Array<string>, 
+/**
+ * Client families, sorted.
+ */
+clients: Array<string>, 
+/**
+ * Application ids, sorted.
+ */
+apps: Array<string>, 
+/**
+ * Events in it.
+ */
+events: number, 
+/**
+ * Events per action, most first.
+ */
+counts: Array<ActionCount>, 
+/**
+ * Used from more than one network: a sign of a stolen session (token replay).
+ */
+replayed: boolean, 
+/**
+ * Events that were the account's first with some value ("new"), after a day of its history.
+ */
+new_values: number, };
+
+export type AccountSummary = { 
+/**
+ * The account (actor, lower-cased).
+ */
+account: string, 
+/**
+ * First event, ISO 8601 UTC: the start of its baseline window.
+ */
+first_time: string, 
+/**
+ * Last event, ISO 8601 UTC.
+ */
+last_time: string, 
+/**
+ * Events with it as actor.
+ */
+events: number, 
+/**
+ * Distinct countries, networks, IPs, clients, user agents and apps seen (in [`baseline::KINDS`] order).
+ */
+distinct: Array<bigint>, 
+/**
+ * Events that were its first with some value after a day of its history ("new" values).
+ */
+new_values: number, };
+
 export type AcquiredFile = { 
 /**
  * Path as given at import time (`archive.zip › member.json` for archive members).
@@ -377,7 +461,12 @@ object: string | null,
 /**
  * What the offline IP data says about `client_ip` (none without an address).
  */
-ip: IpSummary | null, };
+ip: IpSummary | null, 
+/**
+ * What this event was the first of for its account, after a day of the account's history in the
+ * case (`country`, `network`, `ip`, `client`, `agent`, `app`): "new for this user".
+ */
+new: Array<string>, };
 
 export type ExportColumnInfo = { 
 /**

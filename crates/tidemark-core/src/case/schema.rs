@@ -16,6 +16,7 @@ const MIGRATIONS: &[(u32, &str)] = &[
     (3, include_str!("../../migrations/0003_collection.sql")),
     (4, include_str!("../../migrations/0004_workspace_speed.sql")),
     (5, include_str!("../../migrations/0005_ip_context.sql")),
+    (6, include_str!("../../migrations/0006_account_baselines.sql")),
 ];
 
 /// The schema version this build writes and reads.
@@ -67,6 +68,11 @@ pub(crate) fn migrate(conn: &Connection) -> Result<()> {
             if *n == 5 {
                 // Every address already in the case gets its country and network.
                 crate::ipinfo::enrich_case(conn).map_err(|e| Error::internal(format!("migration {n} failed: {e}")))?;
+            }
+            if *n == 6 {
+                // Every account's baseline starts from the events already in the case.
+                crate::accounts::baseline::rebuild(conn)
+                    .map_err(|e| Error::internal(format!("migration {n} failed: {e}")))?;
             }
             conn.pragma_update(None, "user_version", n)?;
         }

@@ -376,6 +376,8 @@ pub(crate) struct EventWriter<'t> {
     rollup: RollupDelta,
     /// Client addresses of this batch, enriched when it finishes.
     ips: std::collections::BTreeSet<String>,
+    /// What the batch adds to the accounts' baselines.
+    seen: Vec<crate::accounts::baseline::Seen>,
     tx: &'t rusqlite::Connection,
 }
 
@@ -398,6 +400,7 @@ impl<'t> EventWriter<'t> {
             )?,
             rollup: RollupDelta::default(),
             ips: std::collections::BTreeSet::new(),
+            seen: Vec::new(),
             tx,
         })
     }
@@ -444,6 +447,7 @@ impl<'t> EventWriter<'t> {
             ev.object,
             row.parameters
         ])?;
+        self.seen.extend(crate::accounts::baseline::Seen::of(id, ev));
         if let Some(ip) = ev.client_ip.as_deref() {
             if !self.ips.contains(ip) {
                 self.ips.insert(ip.to_owned());
@@ -475,6 +479,9 @@ impl<'t> EventWriter<'t> {
     /// data says about them are committed together.
     pub(crate) fn finish(mut self) -> Result<()> {
         crate::ipinfo::enrich(self.tx, tidemark_ipintel::IpIntel::bundled(), self.ips.iter().map(String::as_str))?;
+        let mut baseline = crate::accounts::baseline::BaselineDelta::default();
+        baseline.add(self.tx, &self.seen)?;
+        baseline.write(self.tx)?;
         self.rollup.write(self.tx)
     }
 }

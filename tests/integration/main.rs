@@ -21,6 +21,8 @@
 //! - `keychain`: the CI keychain wrapper (gnome-keyring under dbus-run-session) works.
 //! - `sim`: the simulated Microsoft 365 tenant driven with plain HTTP (identity, Management API, Graph,
 //!   legacy Activities, faults, answer key, exports).
+//! - `sim_entra`: the sim's Entra ID sign-in and directory audit logs over Graph (paging, filters,
+//!   permission and licence errors, faults) and their exports imported with exact counts.
 //! - `collect_setup`: live collection set-up against the sim: PFX certificates, the preflight checklist,
 //!   Graph windows split on query failures and on the per-query record limit.
 //! - `app_e2e`: the real desktop app driven through WebDriver under Xvfb.
@@ -45,5 +47,6 @@ mod mailbox;
 mod rollup;
 mod search;
 mod sim;
+mod sim_entra;
 mod universal;
 mod verify;

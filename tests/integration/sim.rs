@@ -870,8 +870,8 @@ fn sim_graph_audit_log_queries_beta_and_v1() {
             Box::new(move |r: &Value| r["UserId"] == victim.as_str()),
         ),
         (
-            json!({"ipAddressFilters": ["203.0.113.77"]}),
-            Box::new(|r: &Value| r["ClientIP"].as_str().unwrap().starts_with("203.0.113.77")),
+            json!({"ipAddressFilters": [tidemark_sim::scenario::ATTACKER_IP]}),
+            Box::new(|r: &Value| r["ClientIP"].as_str().unwrap().starts_with(tidemark_sim::scenario::ATTACKER_IP)),
         ),
         (json!({"keywordFilter": "wire"}), Box::new(|r: &Value| r.to_string().to_lowercase().contains("wire"))),
         (
@@ -1177,8 +1177,16 @@ fn sim_answer_key_matches_the_generated_records() {
     ] {
         assert!(ops.contains(op), "{op} missing from the answer key");
     }
-    // Attacker-controlled text looks like HTML/script and spreadsheet formulas.
-    assert!(texts.contains("<script>") && texts.contains("=HYPERLINK(") && texts.contains("=1+1"), "{texts}");
+    // Attacker-controlled text looks like HTML/script and spreadsheet formulas: in the mailbox records,
+    // and in the user agent of the attacker's own browser, which the sign-in log keeps.
+    assert!(texts.contains("onerror=") && texts.contains("=HYPERLINK(") && texts.contains("=1+1"), "{texts}");
+    let mut agents = String::new();
+    tenant.for_each_signin(|si| {
+        if si.session == session {
+            agents.push_str(&tenant.signin_json(si, true)["userAgent"].to_string());
+        }
+    });
+    assert!(agents.contains("<script>") && agents.contains("axios/1.7"), "{agents}");
     assert!(texts.contains(key["forwarding_address"].as_str().unwrap()));
     // The same story over the APIs: Graph by IP, legacy Activities by session.
     let gt = s.app_token("https://graph.microsoft.com");
@@ -1250,7 +1258,7 @@ fn sim_scenario_is_deterministic_and_generated_lazily() {
     custom.mailboxes = 6;
     let t = Tenant::generate(custom);
     assert_eq!(t.mailboxes[2].home_ip, "100.64.0.9");
-    assert!(t.mailboxes.iter().all(|m| m.office_ip.starts_with("198.51.100.")));
+    assert!(t.mailboxes.iter().all(|m| m.office_ip.starts_with("31.49.58.")));
 }
 
 #[test]

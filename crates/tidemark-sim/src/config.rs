@@ -98,6 +98,9 @@ pub struct SimConfig {
     /// match more succeeds with `isRecordCountLimitExceeded: true` and serves only the first that many,
     /// so a client must split its window. `None` (the default): no limit (Microsoft's is ≥ 1,000,000).
     pub graph_query_record_limit: Option<u64>,
+    /// Whether the tenant has an Entra ID P1 or P2 licence. Without one, Graph refuses sign-in logs
+    /// (403 `Authentication_RequestFromNonPremiumTenantOrB2CTenant`); directory audits still answer.
+    pub entra_premium: bool,
     /// Access-token lifetime in seconds.
     pub token_lifetime_s: i64,
     /// Device-code flow: polling interval in seconds.
@@ -119,6 +122,7 @@ impl Default for SimConfig {
             graph_page_size: 150,
             graph_polls_running: 1,
             graph_query_record_limit: None,
+            entra_premium: true,
             token_lifetime_s: 3599,
             device_code_interval_s: 5,
             state_dir: None,

@@ -1,6 +1,7 @@
 //! The tenant as offline files, in the shapes investigators receive (§1.10, §5): Purview CSV,
 //! Search-UnifiedAuditLog CSV, Microsoft-Extractor-Suite JSON/JSONL, Graph JSON, Management API blobs,
-//! Untitled Goose JSONL and the CrowdStrike retriever's Activities CSV.
+//! Untitled Goose JSONL, the CrowdStrike retriever's Activities CSV, and Entra ID's sign-in and
+//! directory audit logs as Graph pages.
 //!
 //! They are written from the same generator the APIs serve, hour by hour, so an import of any of them
 //! can be compared record for record with a collection from the sim, and memory stays flat however
@@ -36,6 +37,11 @@ pub enum ExportFormat {
     GooseJsonl,
     /// CrowdStrike retriever CSV of one mailbox's legacy Activities.
     RetrieverCsv,
+    /// Entra ID sign-ins as one Microsoft Graph beta page (every log: interactive, non-interactive,
+    /// service principal), newest first, as `GET beta/auditLogs/signIns` returns them.
+    EntraSigninsJson,
+    /// Entra ID directory audits as one Microsoft Graph page, newest first.
+    EntraAuditsJson,
 }
 
 /// What an export wrote.
@@ -55,6 +61,7 @@ pub fn export(t: &Tenant, format: ExportFormat, out: &Path, mailbox: Option<&str
     match format {
         ExportFormat::MgmtBlobs => return mgmt_blobs(t, out),
         ExportFormat::RetrieverCsv => return retriever_csv(t, out, mailbox),
+        ExportFormat::EntraSigninsJson | ExportFormat::EntraAuditsJson => return entra_page(t, format, out),
         _ => {}
     }
     if let Some(dir) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
@@ -156,7 +163,10 @@ pub fn export(t: &Tenant, format: ExportFormat, out: &Path, mailbox: Option<&str
                     w.write_all(t.graph_record(r).to_string().as_bytes())?;
                 }
                 ExportFormat::GooseJsonl => writeln!(w, "{r}")?,
-                ExportFormat::MgmtBlobs | ExportFormat::RetrieverCsv => {}
+                ExportFormat::MgmtBlobs
+                | ExportFormat::RetrieverCsv
+                | ExportFormat::EntraSigninsJson
+                | ExportFormat::EntraAuditsJson => {}
             }
             Ok(())
         })();
@@ -198,6 +208,38 @@ fn mgmt_blobs(t: &Tenant, dir: &Path) -> io::Result<ExportSummary> {
     }
     summary.distinct = seen.len() as u64;
     Ok(summary)
+}
+
+/// One Graph page of every sign-in (or directory audit), newest first: an hour at a time from the
+/// last, so memory holds one hour.
+fn entra_page(t: &Tenant, format: ExportFormat, out: &Path) -> io::Result<ExportSummary> {
+    if let Some(dir) = out.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(dir)?;
+    }
+    let signins = format == ExportFormat::EntraSigninsJson;
+    let (version, collection) = if signins { ("beta", "signIns") } else { ("v1.0", "directoryAudits") };
+    let mut w = BufWriter::new(File::create(out)?);
+    write!(
+        w,
+        "{{\"@odata.context\":\"https://graph.microsoft.com/{version}/$metadata#auditLogs/{collection}\",\"value\":["
+    )?;
+    let mut n: u64 = 0;
+    for h in (0..t.hours).rev() {
+        let mut records: Vec<Value> = if signins {
+            t.hour_signins(h).iter().map(|s| t.signin_json(s, true)).collect()
+        } else {
+            t.hour_audits(h).iter().map(|a| t.audit_json(a)).collect()
+        };
+        records.reverse();
+        for r in records {
+            w.write_all(if n == 0 { b"\n  " } else { b",\n  " })?;
+            serde_json::to_writer(&mut w, &r).map_err(io::Error::other)?;
+            n += 1;
+        }
+    }
+    w.write_all(b"\n]}\n")?;
+    w.flush()?;
+    Ok(ExportSummary { files: vec![out.to_path_buf()], records: n, distinct: n })
 }
 
 fn retriever_csv(t: &Tenant, out: &Path, mailbox: Option<&str>) -> io::Result<ExportSummary> {

@@ -91,6 +91,8 @@ impl Directory {
         let all_delegated = vec![
             (Api::Management, "ActivityFeed.Read"),
             (Api::Graph, "AuditLogsQuery.Read.All"),
+            (Api::Graph, "AuditLog.Read.All"),
+            (Api::Graph, "Directory.Read.All"),
             (Api::Outlook, "Mail.Read"),
         ];
         let apps = vec![
@@ -111,6 +113,8 @@ impl Directory {
                     (Api::Management, "ActivityFeed.Read"),
                     (Api::Management, "ActivityFeed.ReadDlp"),
                     (Api::Graph, "AuditLogsQuery.Read.All"),
+                    (Api::Graph, "AuditLog.Read.All"),
+                    (Api::Graph, "Directory.Read.All"),
                     (Api::Outlook, "Mail.Read"),
                 ],
                 delegated: Vec::new(),

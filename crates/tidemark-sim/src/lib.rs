@@ -3,7 +3,8 @@
 //! No machine that builds Tidemark reaches Microsoft, and investigators need a safe place to learn the
 //! tool, so the sim stands in for every service Tidemark talks to, on the wire: the identity platform
 //! ([`identity`]), the Office 365 Management Activity API ([`management`]), Graph audit-log queries
-//! ([`graph`]) and the legacy Outlook Activities API ([`outlook`]) — paths, headers, status codes, error
+//! ([`graph`]), Entra ID sign-in and audit logs over Graph ([`entra`]) and the legacy Outlook
+//! Activities API ([`outlook`]) — paths, headers, status codes, error
 //! bodies, paging and timing rules as described in `shared/docs/m365-formats.md`. The tenant's data is a
 //! seeded [`scenario`] with a business-email-compromise storyline and an answer key; [`faults`] make the
 //! services misbehave on purpose; [`export`] writes the same tenant as the offline files importers read.
@@ -24,11 +25,13 @@ pub mod admin;
 pub mod certificate;
 pub mod clock;
 pub mod config;
+pub mod entra;
 pub mod export;
 pub mod faults;
 pub mod graph;
 pub mod identity;
 pub mod management;
+pub mod odata;
 pub mod outlook;
 pub mod prng;
 pub mod scenario;

@@ -196,6 +196,7 @@ fn serve(a: &ServeArgs) -> Result<(), String> {
         println!("  login (identity platform): {}/{{tenant}}/oauth2/v2.0/token", c.login_url);
         println!("  management activity api:   {}/api/v1.0/{}/activity/feed", c.management_url, c.tenant_id);
         println!("  graph:                     {}/v1.0  and  {}/beta", c.graph_url, c.graph_url);
+        println!("  entra logs (graph):        {}/v1.0/auditLogs/signIns, …/directoryAudits", c.graph_url);
         println!("  outlook (legacy):          {}/api/v2.0/Users('{{upn}}')/Activities", c.outlook_url);
         println!("  admin:                     {}/faults, /clock, /answer-key, /credentials", c.admin_url);
         println!("tenant id:                 {} ({})", c.tenant_id, c.tenant_domain);

@@ -28,7 +28,7 @@ use crate::config::{Cloud, SimConfig};
 use crate::faults::{FaultBoard, FaultKind};
 use crate::identity::{Directory, IdentityState};
 use crate::scenario::Tenant;
-use crate::{admin, graph, identity, management, outlook, wire};
+use crate::{admin, entra, graph, identity, management, outlook, wire};
 
 /// Why the sim could not start.
 #[derive(Debug, thiserror::Error)]
@@ -305,7 +305,8 @@ pub fn router(state: Arc<SimState>) -> Router {
         .nest("/api/v1.0/{tenant}/activity/feed", feed.clone())
         .nest("/api/v1/{tenant}/activity/feed", feed)
         .layer(middleware::from_fn_with_state(state.clone(), api_faults_management));
-    let graph = graph::routes().layer(middleware::from_fn_with_state(state.clone(), api_faults_graph));
+    let graph =
+        graph::routes().merge(entra::routes()).layer(middleware::from_fn_with_state(state.clone(), api_faults_graph));
     let outlook = outlook::routes().layer(middleware::from_fn_with_state(state.clone(), api_faults_outlook));
     Router::new()
         .nest("/login", login)

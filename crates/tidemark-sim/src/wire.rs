@@ -29,6 +29,11 @@ pub fn iso_seconds_z(ms: i64) -> String {
     dt(ms).format("%Y-%m-%dT%H:%M:%SZ").to_string()
 }
 
+/// `2025-03-13T09:05:31.9020000Z`: seven fraction digits, as Entra's logs write times.
+pub fn iso_ticks(ms: i64) -> String {
+    dt(ms).format("%Y-%m-%dT%H:%M:%S%.3f0000Z").to_string()
+}
+
 /// `2025-03-13T09:05:31.0000000Z` (Purview CSV `CreationDate`).
 pub fn iso_7(ms: i64) -> String {
     dt(ms).format("%Y-%m-%dT%H:%M:%S.0000000Z").to_string()
@@ -135,5 +140,7 @@ mod tests {
         assert_eq!(parse_time("2025-03-13T09:05:31").unwrap(), ms - 902);
         assert_eq!(powershell_us(ms), "3/13/2025 9:05:31 AM");
         assert_eq!(iso_7(ms), "2025-03-13T09:05:31.0000000Z");
+        assert_eq!(iso_ticks(ms), "2025-03-13T09:05:31.9020000Z");
+        assert_eq!(parse_time(&iso_ticks(ms)), Some(ms));
     }
 }

@@ -7,12 +7,21 @@
 //! `(seed, mailbox, hour)`, and any view (an hour of the whole tenant, one mailbox over all days, one
 //! message) is recomputed from those slots on demand. The storyline is a short fixed list of events
 //! merged into the victim's slots, so the answer key can name exactly which records the attacker made.
+//! Entra ID's view of the same tenant (sign-ins, [`signin`]; directory audits, [`audit`]) is derived
+//! from the same slots, and the attack's sign-ins and audits ([`story`]) are merged the same way.
 
+mod audit;
+#[cfg(test)]
+mod entra_tests;
+mod ordinary;
 mod render;
+mod signin;
+mod story;
 
+pub use audit::{DirectoryAudit, Initiator};
 pub use render::{Activity, AUDIT_RECORD_TYPES};
+pub use signin::{EntraSignIn, SignInKind};
 
-use chrono::{DateTime, Datelike, Utc, Weekday};
 use serde::Serialize;
 
 use crate::prng::{guid_from, hash_str, mix, Prng};
@@ -36,7 +45,7 @@ pub struct ScenarioSpec {
     pub events_per_mailbox_day: u32,
     /// The end of the scenario (exclusive), Unix ms, at a UTC midnight.
     pub end_ms: i64,
-    /// Extra client IP addresses for ordinary users, on top of the documentation ranges.
+    /// Extra client IP addresses for ordinary users, on top of their internet providers' addresses.
     pub extra_ips: Vec<String>,
     /// Whether the business-email-compromise storyline is played.
     pub storyline: bool,
@@ -81,9 +90,9 @@ pub struct Mailbox {
     pub mailbox_guid: String,
     /// Owner SID.
     pub sid: String,
-    /// The office IP this user normally signs in from.
+    /// The office IP this user normally signs in from (a business line of a UK provider).
     pub office_ip: String,
-    /// The home IP this user signs in from in the evening.
+    /// The home IP this user signs in from in the evening (a home broadband provider, IPv4 or IPv6).
     pub home_ip: String,
 }
 
@@ -196,13 +205,15 @@ pub struct SimEvent {
 /// One entry of the answer key: a record or activity the attacker produced.
 #[derive(Debug, Clone, Serialize, PartialEq, Eq, PartialOrd, Ord)]
 pub struct AnswerEntry {
-    /// `ual` (a Unified Audit Log record id, also the Graph record id) or `activity` (legacy Activities id).
+    /// `ual` (a Unified Audit Log record id, also the Graph record id), `activity` (legacy Activities
+    /// id), `signin` (Entra sign-in id) or `directory-audit` (Entra directory audit id).
     pub source: String,
     /// The id.
     pub id: String,
     /// `CreationTime` / `TimeStamp`.
     pub time: String,
-    /// UAL operation or `ActivityIdType`.
+    /// UAL operation, `ActivityIdType`, the sign-in's kind (`Sign-in`, `Non-interactive sign-in`,
+    /// with its error code when it failed) or the audit's `activityDisplayName`.
     pub operation: String,
     /// Storyline stage.
     pub stage: String,
@@ -217,8 +228,11 @@ pub struct AnswerKey {
     pub victim: String,
     /// Attacker IP addresses.
     pub attacker_ips: Vec<String>,
-    /// The attacker's session id (in UAL `SessionId` and Activities `ClientSessionId`).
+    /// The attacker's session id (in UAL `SessionId`, Activities `ClientSessionId` and the sign-ins'
+    /// `sessionId`: captured by the proxy, replayed from the VPN exit and by the consented app).
     pub attacker_session: String,
+    /// `uniqueTokenIdentifier` of the token the proxy's successful sign-in issued.
+    pub attacker_token: String,
     /// The consented third-party app id.
     pub rogue_app_id: String,
     /// The external forwarding address.
@@ -233,18 +247,35 @@ pub struct AnswerKey {
 pub const DOMAIN: &str = "fabrikam.example";
 /// The organisation's display name.
 pub const ORG_NAME: &str = "Fabrikam Tidewater Ltd";
-/// The attacker's sign-in address (documentation range 203.0.113.0/24).
-pub const ATTACKER_IP: &str = "203.0.113.77";
-/// The rogue app's API calls come from here.
-pub const ATTACKER_APP_IP: &str = "203.0.113.140";
+/// The attacker's adversary-in-the-middle proxy: the spray and the proxied sign-in come from here. A
+/// real DigitalOcean address (AS14061, 206.189.0.0/16 in the bundled data), so enrichment reads it as
+/// hosting, as it would in a real case.
+pub const ATTACKER_IP: &str = "206.189.117.42";
+/// Where the attacker replays the stolen session and works in the mailbox: a commercial VPN exit
+/// (PacketHub, AS136787, 31.209.64.0/20 in the bundled data).
+pub const ATTACKER_REPLAY_IP: &str = "31.209.71.86";
+/// The rogue app's backend: its token refreshes and API calls come from here (M247, AS9009, hosting).
+pub const ATTACKER_APP_IP: &str = "37.120.201.93";
 /// The rogue third-party app.
 pub const ROGUE_APP_ID: &str = "c1f2d6a4-7b8e-4e21-9a55-3f0e6d2b9c10";
+/// Its name as it registered itself.
+pub const ROGUE_APP_NAME: &str = "MailArchiverPro";
+/// Its service principal, created in the tenant by the consent.
+pub const ROGUE_SP_ID: &str = "8e3b1d5f-7a9c-4e2b-b6d8-0f1a3c5e7b94";
+/// Microsoft Graph's service principal in the tenant (the resource of the consent).
+pub const GRAPH_SP_ID: &str = "2f4a6c8e-0b1d-4f3a-9c5e-7d9f1b3a5c68";
+/// The MFA service's service principal (it writes the new authenticator to the user object).
+pub const MFA_SERVICE_SP_ID: &str = "b9d1f3a5-c7e9-4b1d-8f3a-5c7e9b1d3f52";
 /// Where the attacker forwards the mailbox.
 pub const FORWARDING_ADDRESS: &str = "ledger.archive@mailbox-relay.example";
 /// The attacker's inbox rule name: a spreadsheet formula, because attackers control it.
 pub const INBOX_RULE_NAME: &str = "=HYPERLINK(\"http://203.0.113.77/r\",\"..\")";
 const ATTACKER_UA: &str =
     "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/121.0 Safari/537.36 <script>alert(1)</script>";
+/// The proxy's HTTP client (AiTM kits run on Node.js).
+const AITM_UA: &str = "axios/1.7.7";
+/// The consented app's backend.
+const ROGUE_APP_UA: &str = "python-httpx/0.27 MailArchiverPro";
 const PHISH_SUBJECT: &str = "Action required: invoice 4471 overdue <img src=x onerror=alert('tidemark')>";
 const FRAUD_SUBJECT: &str = "=1+1 RE: Invoice 4471 – updated bank details @SUM(A1)";
 
@@ -270,24 +301,7 @@ const LAST: &[&str] = &[
     "O'Neill",
     "Duarte",
 ];
-const SUBJECTS: &[&str] = &[
-    "Q{n} budget review",
-    "Team lunch on Friday",
-    "Re: supplier contract draft v{n}",
-    "Minutes: weekly operations call",
-    "Invoice {n} from Northwind Supplies",
-    "Travel request #{n}",
-    "Re: customer escalation {n}",
-    "Payroll cut-off reminder",
-    "Board pack – section {n}",
-    "Fw: shipping schedule week {n}",
-];
-const EXTERNAL_SENDERS: &[&str] =
-    &["orders@northwind.example", "billing@contoso-supplies.example", "news@harbourfreight.example"];
-const SEARCH_WORDS: &[&str] = &["budget", "contract", "holiday", "minutes", "schedule", "payroll"];
 const OWA_UA: &str = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/122.0.0.0 Safari/537.36 Edg/122.0.0.0";
-const OUTLOOK_UA: &str = "Microsoft Office/16.0 (Windows NT 10.0; Microsoft Outlook 16.0.17328; Pro)";
-const MOBILE_UA: &str = "Outlook-iOS/2.0";
 
 /// The generated tenant. Cheap to hold: mailboxes and the storyline only; records are computed per slot.
 #[derive(Debug)]
@@ -303,6 +317,8 @@ pub struct Tenant {
     /// Number of hours.
     pub hours: u32,
     storyline: Vec<SimEvent>,
+    signin_story: Vec<EntraSignIn>,
+    audit_story: Vec<DirectoryAudit>,
     victim: Option<u32>,
     attacker_session: String,
 }
@@ -326,9 +342,11 @@ impl Tenant {
             let home_ip = if !spec.extra_ips.is_empty() && i % 3 == 2 {
                 spec.extra_ips[(i as usize / 3) % spec.extra_ips.len()].clone()
             } else if i % 2 == 0 {
-                format!("192.0.2.{}", 10 + (i % 200))
+                // Virgin Media (AS5089) home broadband.
+                format!("80.5.{}.{}", i / 200, 10 + (i % 200))
             } else {
-                format!("2001:db8:{:x}::{:x}", 0x100 + i / 200, 10 + i % 200)
+                // Sky (AS5607) home broadband, IPv6.
+                format!("2a02:c7f:{:x}::{:x}", 0x100 + i / 200, 10 + i % 200)
             };
             ip_pool.push(home_ip.clone());
             mailboxes.push(Mailbox {
@@ -345,7 +363,8 @@ impl Tenant {
                     1_000_000_000 + m.below(999_999_999),
                     10_000 + i
                 ),
-                office_ip: format!("198.51.100.{}", 20 + (i % 4)),
+                // The office's BT (AS2856) business line: four addresses.
+                office_ip: format!("31.49.58.{}", 20 + (i % 4)),
                 home_ip,
             });
         }
@@ -353,9 +372,20 @@ impl Tenant {
         let hours = spec.days * 24;
         let victim = if spec.storyline { Some(if spec.mailboxes >= 2 { 1 } else { 0 }) } else { None };
         let attacker_session = Prng::for_slot(spec.seed, &[0xA77AC4]).guid();
-        let mut tenant =
-            Tenant { spec, tenant_id, mailboxes, start_ms, hours, storyline: Vec::new(), victim, attacker_session };
+        let mut tenant = Tenant {
+            spec,
+            tenant_id,
+            mailboxes,
+            start_ms,
+            hours,
+            storyline: Vec::new(),
+            signin_story: Vec::new(),
+            audit_story: Vec::new(),
+            victim,
+            attacker_session,
+        };
         tenant.storyline = tenant.build_storyline();
+        (tenant.signin_story, tenant.audit_story) = tenant.build_entra_story();
         tenant
     }
 
@@ -426,44 +456,6 @@ impl Tenant {
         self.mailbox_hour(m, h).into_iter().find_map(|e| e.mails().into_iter().find(|x| x.item_id == item_id))
     }
 
-    /// Which records the attacker produced.
-    pub fn answer_key(&self) -> Option<AnswerKey> {
-        let victim = self.victim()?;
-        let mut records = Vec::new();
-        for e in self.storyline.iter().filter(|e| e.actor == Actor::Attacker) {
-            let stage = e.stage.unwrap_or_default().to_string();
-            if let Some(r) = self.ual_record(e) {
-                records.push(AnswerEntry {
-                    source: "ual".into(),
-                    id: e.id.clone(),
-                    time: r["CreationTime"].as_str().unwrap_or_default().to_string(),
-                    operation: r["Operation"].as_str().unwrap_or_default().to_string(),
-                    stage: stage.clone(),
-                });
-            }
-            for a in self.activities(e) {
-                records.push(AnswerEntry {
-                    source: "activity".into(),
-                    id: a.id.clone(),
-                    time: crate::wire::iso_ms(a.timestamp_ms),
-                    operation: a.id_type.to_string(),
-                    stage: stage.clone(),
-                });
-            }
-        }
-        records.sort();
-        Some(AnswerKey {
-            seed: self.spec.seed,
-            victim: victim.upn.clone(),
-            attacker_ips: vec![ATTACKER_IP.to_string(), ATTACKER_APP_IP.to_string()],
-            attacker_session: self.attacker_session.clone(),
-            rogue_app_id: ROGUE_APP_ID.to_string(),
-            forwarding_address: FORWARDING_ADDRESS.to_string(),
-            inbox_rule: INBOX_RULE_NAME.to_string(),
-            records,
-        })
-    }
-
     /// One mailbox-hour: ordinary work seeded by `(seed, mailbox, hour)` plus any storyline events.
     pub fn mailbox_hour(&self, mailbox: u32, hour: u32) -> Vec<SimEvent> {
         let mut out = self.ordinary_hour(mailbox, hour);
@@ -475,276 +467,6 @@ impl Tenant {
         );
         out.sort_by(|a, b| a.time_ms.cmp(&b.time_ms).then_with(|| a.id.cmp(&b.id)));
         out
-    }
-
-    fn ordinary_hour(&self, mailbox: u32, hour: u32) -> Vec<SimEvent> {
-        let seed = self.spec.seed;
-        let mut r = Prng::for_slot(seed, &[u64::from(mailbox), u64::from(hour)]);
-        let start = self.hour_start(hour);
-        let dt = DateTime::<Utc>::from_timestamp_millis(start).unwrap_or_default();
-        let hod = dt.time().hour_of_day();
-        let weekend = matches!(dt.weekday(), Weekday::Sat | Weekday::Sun);
-        let weight = match hod {
-            8..=17 => 10.0,
-            7 | 18 | 19 => 3.0,
-            _ => 1.0,
-        } * if weekend { 0.25 } else { 1.0 };
-        let expected = f64::from(self.spec.events_per_mailbox_day) * weight / 120.0;
-        let mut count = expected.floor() as u32;
-        if r.chance(expected - expected.floor()) {
-            count += 1;
-        }
-        let mb = &self.mailboxes[mailbox as usize];
-        let day = hour / 24;
-        let session = Prng::for_slot(seed, &[u64::from(mailbox), u64::from(day), 0x5E55]).guid();
-        let at_office = (8..=17).contains(&hod) && !weekend;
-        let ip = if at_office { mb.office_ip.clone() } else { mb.home_ip.clone() };
-        let mut out = Vec::with_capacity(count as usize + 1);
-        let mut idx: u32 = 0;
-        let item = |r: &mut Prng, idx: &mut u32| -> Mail {
-            *idx += 1;
-            let n = r.range(2, 9999);
-            let subject = r.pick(SUBJECTS).replace("{n}", &n.to_string());
-            let from = if r.chance(0.6) {
-                let o = r.below(u64::from(self.spec.mailboxes)) as usize;
-                self.mailboxes[o].upn.clone()
-            } else {
-                r.pick(EXTERNAL_SENDERS).to_string()
-            };
-            Mail {
-                item_id: encode_item_id(mailbox, hour, *idx, r.next_u64()),
-                internet_message_id: format!("<{:016x}{:04}@{}>", r.next_u64(), *idx, domain_of(&from)),
-                subject,
-                from,
-                to: mb.upn.clone(),
-                folder: "\\Inbox".to_string(),
-                size: 2_000 + r.below(90_000) as u32,
-                has_attachment: r.chance(0.3),
-                received_ms: start - r.range(60_000, 6 * HOUR_MS),
-            }
-        };
-        if hod == 8 && !weekend {
-            out.push(SimEvent {
-                time_ms: start + r.range(0, 20 * 60_000),
-                id: r.guid(),
-                mailbox,
-                actor: Actor::Owner,
-                stage: None,
-                ip: ip.clone(),
-                port: r.range(49152, 65535) as u16,
-                session: session.clone(),
-                client: Client::Owa,
-                user_agent: OWA_UA.to_string(),
-                kind: Kind::SignIn,
-            });
-        }
-        for _ in 0..count {
-            let time_ms = start + r.range(0, HOUR_MS - 1);
-            let client = match r.below(10) {
-                0..=5 => Client::Owa,
-                6..=8 => Client::Outlook,
-                _ => Client::Mobile,
-            };
-            let roll = r.below(100);
-            let kind = match roll {
-                0..=29 => {
-                    let mut m = item(&mut r, &mut idx);
-                    m.received_ms = time_ms;
-                    Kind::Delivered(m)
-                }
-                30..=54 => {
-                    let n = 1 + r.below(3);
-                    Kind::Read((0..n).map(|_| item(&mut r, &mut idx)).collect())
-                }
-                55..=62 => {
-                    let mut m = item(&mut r, &mut idx);
-                    m.subject = format!("Re: {}", m.subject);
-                    m.from = mb.upn.clone();
-                    m.to = r.pick(EXTERNAL_SENDERS).to_string();
-                    m.folder = "\\Sent Items".into();
-                    m.internet_message_id = format!("<{:016x}{idx:04}@{DOMAIN}>", r.next_u64());
-                    Kind::Send(m)
-                }
-                63..=70 => Kind::Delete(vec![item(&mut r, &mut idx)], "MoveToDeletedItems"),
-                71..=75 => Kind::Move(item(&mut r, &mut idx), "\\Archive"),
-                76..=80 => Kind::Search(r.pick(SEARCH_WORDS).to_string()),
-                81..=84 => Kind::Calendar(format!("1:1 sync #{}", r.range(1, 99))),
-                85..=89 => Kind::Sync("\\Inbox"),
-                90..=94 => {
-                    let mut m = item(&mut r, &mut idx);
-                    m.has_attachment = true;
-                    Kind::AttachmentOpened(m)
-                }
-                _ => Kind::SignIn,
-            };
-            let client = match kind {
-                Kind::Sync(_) => Client::Outlook,
-                Kind::Delivered(_) => Client::Transport,
-                Kind::Search(_) | Kind::SignIn => Client::Owa,
-                _ => client,
-            };
-            let ua = match client {
-                Client::Outlook => OUTLOOK_UA,
-                Client::Mobile => MOBILE_UA,
-                _ => OWA_UA,
-            };
-            out.push(SimEvent {
-                time_ms,
-                id: r.guid(),
-                mailbox,
-                actor: if matches!(kind, Kind::Delivered(_)) { Actor::External } else { Actor::Owner },
-                stage: None,
-                ip: ip.clone(),
-                port: r.range(49152, 65535) as u16,
-                session: session.clone(),
-                client,
-                user_agent: ua.to_string(),
-                kind,
-            });
-        }
-        out
-    }
-
-    fn build_storyline(&self) -> Vec<SimEvent> {
-        let Some(v) = self.victim else { return Vec::new() };
-        let mb = &self.mailboxes[v as usize];
-        let day = self.spec.days.saturating_sub(2);
-        let base = self.hour_start(day * 24);
-        let mut r = Prng::for_slot(self.spec.seed, &[0xBEC, u64::from(v)]);
-        let at = |h: i64, m: i64, s: i64, ms: i64| base + h * HOUR_MS + m * 60_000 + s * 1000 + ms;
-        let mut k: u32 = 0x8000;
-        // An item id names the hour whose events reference the message, so `Tenant::message` finds it.
-        let mut mail = |r: &mut Prng, time: i64, hour: u32, subject: &str, from: &str, folder: &str| -> Mail {
-            k += 1;
-            Mail {
-                item_id: encode_item_id(v, hour, k, r.next_u64()),
-                internet_message_id: format!("<{:016x}@{}>", r.next_u64(), domain_of(from)),
-                subject: subject.to_string(),
-                from: from.to_string(),
-                to: mb.upn.clone(),
-                folder: folder.to_string(),
-                size: 20_000 + r.below(200_000) as u32,
-                has_attachment: true,
-                received_ms: time,
-            }
-        };
-        let phish_time = at(8, 47, 12, 310);
-        let phish = mail(&mut r, phish_time, day * 24 + 8, PHISH_SUBJECT, "accounts@docs-sign.example", "\\Inbox");
-        let finance: Vec<Mail> = (0..6)
-            .map(|i| {
-                let t = base - i64::from(i + 1) * 26 * HOUR_MS;
-                let subj = ["Invoice 4471 – Q1 services", "Wire instructions for March", "Payment run approval"]
-                    [i as usize % 3];
-                let mut m = mail(&mut r, t, day * 24 + 9, subj, "billing@contoso-supplies.example", "\\Inbox");
-                m.received_ms = t;
-                m
-            })
-            .collect();
-        let fraud_time = at(10, 25, 3, 12);
-        let mut fraud = mail(&mut r, fraud_time, day * 24 + 10, FRAUD_SUBJECT, &mb.upn, "\\Sent Items");
-        fraud.to = "billing@contoso-supplies.example".into();
-        let owner_session = Prng::for_slot(self.spec.seed, &[u64::from(v), u64::from(day), 0x5E55]).guid();
-        let session = self.attacker_session.clone();
-        let ev = |r: &mut Prng, t: i64, actor: Actor, stage: &'static str, client: Client, kind: Kind| {
-            let (ip, ua, sess) = match (actor, client) {
-                (Attacker, Client::RogueApp) => (ATTACKER_APP_IP, "python-httpx/0.27 MailArchiverPro", &session),
-                (Attacker, _) => (ATTACKER_IP, ATTACKER_UA, &session),
-                _ => (mb.office_ip.as_str(), OWA_UA, &owner_session),
-            };
-            SimEvent {
-                time_ms: t,
-                id: r.guid(),
-                mailbox: v,
-                actor,
-                stage: Some(stage),
-                ip: ip.to_string(),
-                port: r.range(49152, 65535) as u16,
-                session: sess.clone(),
-                client,
-                user_agent: ua.to_string(),
-                kind,
-            }
-        };
-        use Actor::{Attacker, External, Owner};
-        let mut s = vec![
-            ev(&mut r, phish_time, External, "phishing-delivery", Client::Transport, Kind::Delivered(phish.clone())),
-            ev(&mut r, at(9, 2, 40, 77), Owner, "phish-opened", Client::Owa, Kind::Read(vec![phish.clone()])),
-            ev(&mut r, at(9, 5, 31, 902), Attacker, "aitm-sign-in", Client::Owa, Kind::SignIn),
-            ev(
-                &mut r,
-                at(9, 11, 5, 433),
-                Attacker,
-                "inbox-rule",
-                Client::Owa,
-                Kind::NewInboxRule {
-                    name: INBOX_RULE_NAME.to_string(),
-                    words: "invoice;wire;payment".into(),
-                    move_to: "RSS Subscriptions",
-                },
-            ),
-        ];
-        for (i, chunk) in finance.chunks(2).enumerate() {
-            let t = at(9, 20 + 7 * i as i64, 14, 120 * i as i64);
-            s.push(ev(&mut r, t, Attacker, "app-bind-finance-mail", Client::RogueApp, Kind::Read(chunk.to_vec())));
-        }
-        for (i, q) in ["invoice", "wire", "payment"].iter().enumerate() {
-            let t = at(10, 2 + 2 * i as i64, 3, 250);
-            s.push(ev(&mut r, t, Attacker, "search", Client::Owa, Kind::Search((*q).to_string())));
-        }
-        s.push(ev(
-            &mut r,
-            at(10, 10, 41, 5),
-            Attacker,
-            "attachment-open",
-            Client::Owa,
-            Kind::AttachmentOpened(finance[0].clone()),
-        ));
-        s.push(ev(
-            &mut r,
-            at(10, 10, 44, 610),
-            Attacker,
-            "attachment-open",
-            Client::Owa,
-            Kind::Read(vec![finance[0].clone()]),
-        ));
-        s.push(ev(&mut r, fraud_time, Attacker, "fraudulent-send", Client::Owa, Kind::Send(fraud.clone())));
-        s.push(ev(
-            &mut r,
-            at(10, 31, 19, 0),
-            Attacker,
-            "forwarding",
-            Client::Owa,
-            Kind::SetForwarding(format!("smtp:{FORWARDING_ADDRESS}")),
-        ));
-        let mut sent_copy = fraud;
-        sent_copy.folder = "\\Sent Items".into();
-        s.push(ev(
-            &mut r,
-            at(10, 40, 2, 0),
-            Attacker,
-            "evidence-deletion",
-            Client::Owa,
-            Kind::Delete(vec![sent_copy.clone()], "SoftDelete"),
-        ));
-        let mut deleted = sent_copy;
-        deleted.folder = "\\Deleted Items".into();
-        s.push(ev(
-            &mut r,
-            at(10, 41, 30, 0),
-            Attacker,
-            "evidence-deletion",
-            Client::Owa,
-            Kind::Delete(vec![deleted], "HardDelete"),
-        ));
-        s.push(ev(
-            &mut r,
-            at(10, 42, 8, 0),
-            Attacker,
-            "evidence-deletion",
-            Client::Owa,
-            Kind::Delete(vec![phish], "HardDelete"),
-        ));
-        s
     }
 }
 

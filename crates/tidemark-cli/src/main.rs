@@ -11,6 +11,7 @@
 //! name or colour) · 8 collection problem (sign-in, permission, failed windows) · 9 collection stopped
 //! before the end (`collect --resume` continues) · 10 internal error.
 
+mod accounts_cmd;
 mod collect_cmd;
 
 use std::io::{IsTerminal, Write};
@@ -179,6 +180,34 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// What the case knows about one IP address: country, network, kind, events and accounts.
+    Ip {
+        /// The case file.
+        case: PathBuf,
+        /// The address, as events give it.
+        address: String,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// Every account (actor) with its span, networks, addresses and how many values were new for it.
+    Accounts {
+        /// The case file.
+        case: PathBuf,
+        /// Print as JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// One account's sessions: sign-ins and the activity that followed, a session used from two networks marked.
+    Sessions(accounts_cmd::SessionsArgs),
+    /// Answer every IP address in the case again from a newer copy of the IP data (offline).
+    Enrich {
+        /// The case file.
+        case: PathBuf,
+        /// Folder with the unpacked npm packages `asn/` and `dbip-country/` (@ip-location-db).
+        #[arg(long)]
+        ip_data: PathBuf,
+    },
     /// Print the case log (chain of custody).
     Log {
         /// The case file.
@@ -275,7 +304,7 @@ fn exit_code(code: ErrorCode) -> u8 {
 }
 
 /// Escapes control characters so evidence text cannot move the cursor or recolour the terminal.
-fn safe(s: &str) -> String {
+pub(crate) fn safe(s: &str) -> String {
     s.chars().map(|c| if c.is_control() { format!("\\u{{{:x}}}", c as u32) } else { c.to_string() }).collect()
 }
 
@@ -717,6 +746,10 @@ fn run(cli: Cli) -> Result<u8, Error> {
                 }
             }
         }
+        Command::Ip { case, address, json } => return accounts_cmd::ip(&case, &address, json),
+        Command::Accounts { case, json } => return accounts_cmd::accounts(&case, json),
+        Command::Sessions(a) => return accounts_cmd::sessions(&a),
+        Command::Enrich { case, ip_data } => return accounts_cmd::enrich(&case, &ip_data, &operator),
         Command::Log { case } => {
             for e in CaseReader::open(&case)?.log_entries()? {
                 println!(

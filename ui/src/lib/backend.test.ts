@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
 import { toErrorBody } from "./backend";
 import { actionCategory, actionLabel } from "./actions";
-import { cellText, cellTitle } from "./columns";
+import { cellText, cellTitle, newForUserText } from "./columns";
 import type { EventRow } from "./bindings";
 
 describe("toErrorBody", () => {
@@ -56,6 +56,7 @@ describe("actions and cells", () => {
       item_count: null,
       object: null,
       ip: null,
+      new: [],
     };
     expect(cellText(r, "time")).toBe("2025-12-03 07:31:34.123");
     expect(cellText(r, "subject")).toBe("<img src=x onerror=alert(1)>");
@@ -77,6 +78,10 @@ describe("network cells", () => {
     expect(cellText(base({ country: null, asn: null, class: "private", network: null }), "network")).toBe("Private network");
     expect(cellText(base({ country: null, asn: null, class: "reserved", network: null }), "network")).toBe("Reserved address");
     expect(cellText(base(null), "network")).toBe("");
+    const fresh = { ...base({ country: "NL", asn: 14061, class: "hosting", network: "DigitalOcean, LLC" }), actor: "adele@contoso.example", new: ["network", "ip", "app"] };
+    expect(cellText(fresh, "network")).toBe("NL · DigitalOcean, LLC · hosting · new for user");
+    expect(newForUserText(fresh)).toBe("First time adele@contoso.example used this network, this IP address and this app in this case (after at least a day of its activity here)");
+    expect(newForUserText(base(null))).toBe("");
     expect(cellTitle(base({ country: "NL", asn: 14061, class: "hosting", network: "DigitalOcean, LLC" }), "network")).toBe("NL · DigitalOcean, LLC · hosting\nAS14061\nclass: hosting");
   });
 });

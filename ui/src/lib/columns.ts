@@ -152,14 +152,32 @@ export function networkText(row: EventRow): string {
   const parts = [ip.country ?? "??", ip.network ?? (ip.asn !== null ? `AS${ip.asn}` : "unknown network")];
   const word = CLASS_WORDS[ip.class];
   if (word && !(word === "Microsoft" && (ip.network ?? "").includes("Microsoft"))) parts.push(word);
+  if ((row.new ?? []).some((k) => k === "network" || k === "country")) parts.push("new for user");
   return parts.join(" · ");
+}
+
+const NEW_WORDS: Record<string, string> = {
+  country: "this country",
+  network: "this network",
+  ip: "this IP address",
+  client: "this client",
+  agent: "this user agent",
+  app: "this app",
+};
+
+/** "First time from this network and this app for this account in the case", or "" when nothing was new. */
+export function newForUserText(row: EventRow): string {
+  const kinds = (row.new ?? []).map((k) => NEW_WORDS[k] ?? k);
+  if (kinds.length === 0) return "";
+  const list = kinds.length === 1 ? kinds[0] : `${kinds.slice(0, -1).join(", ")} and ${kinds[kinds.length - 1]}`;
+  return `First time ${row.actor ? `${row.actor} used ` : "this account used "}${list} in this case (after at least a day of its activity here)`;
 }
 
 /** Tooltip text: the full value, with the port for IPs and the user agent for clients. */
 export function cellTitle(row: EventRow, key: ColumnKey): string {
   if (key === "network" && row.ip) {
     const ip = row.ip;
-    return [networkText(row), ip.asn !== null ? `AS${ip.asn}` : "", `class: ${ip.class}`].filter((v) => v).join("\n");
+    return [networkText(row), ip.asn !== null ? `AS${ip.asn}` : "", `class: ${ip.class}`, newForUserText(row)].filter((v) => v).join("\n");
   }
   if (key === "ip") return formatEndpoint(row.client_ip, row.client_port);
   if (key === "client") return [row.client_app, row.user_agent].filter((v) => v).join("\n");

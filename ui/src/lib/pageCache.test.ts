@@ -29,6 +29,7 @@ function row(id: bigint): EventRow {
     item_count: null,
     object: null,
     ip: null,
+    new: [],
   };
 }
 

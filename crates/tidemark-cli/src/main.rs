@@ -496,9 +496,11 @@ fn run(cli: Cli) -> Result<u8, Error> {
                 }
                 if verbose {
                     println!(
-                        "  stages busy: worker (split, hash, compress, normalize) {:.2} s, writer (SQLite) {:.2} s",
+                        "  stages busy: worker (split, hash, compress, normalize) {:.2} s, writer (SQLite) {:.2} s, \
+                         of which IP context and baselines {:.2} s",
                         report.worker_busy_ms as f64 / 1000.0,
-                        report.writer_busy_ms as f64 / 1000.0
+                        report.writer_busy_ms as f64 / 1000.0,
+                        report.context_busy_ms as f64 / 1000.0
                     );
                 }
                 if report.malformed > 0 {

@@ -326,6 +326,9 @@ pub struct ImportReport {
     /// Time the writer stage (SQLite: raw records, events, indexes) was busy.
     #[ts(type = "number")]
     pub writer_busy_ms: i64,
+    /// Of the writer's time, what went to the IP context and the accounts' baselines (enrichment).
+    #[ts(type = "number")]
+    pub context_busy_ms: i64,
 }
 
 impl ImportProgress {

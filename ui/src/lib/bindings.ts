@@ -887,7 +887,11 @@ worker_busy_ms: number,
 /**
  * Time the writer stage (SQLite: raw records, events, indexes) was busy.
  */
-writer_busy_ms: number, };
+writer_busy_ms: number, 
+/**
+ * Of the writer's time, what went to the IP context and the accounts' baselines (enrichment).
+ */
+context_busy_ms: number, };
 
 export type IpCard = { 
 /**

@@ -424,6 +424,7 @@ export class FakeBackend {
         elapsed_ms: 3_412,
         worker_busy_ms: 2_100,
         writer_busy_ms: 2_900,
+        context_busy_ms: 120,
       },
     };
   }

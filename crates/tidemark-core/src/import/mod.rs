@@ -337,6 +337,7 @@ struct Counts {
     malformed: i64,
     samples: Vec<Malformed>,
     writer_busy_us: u64,
+    context_busy_us: u64,
     files: Vec<FileCounts>,
 }
 
@@ -477,12 +478,16 @@ impl<'t> EventWriter<'t> {
     /// Adds the written events to the rollups and their new client addresses to `ip_info`. Call once,
     /// after the last `write`, before the transaction commits: events, their counts and what the IP
     /// data says about them are committed together.
-    pub(crate) fn finish(mut self) -> Result<()> {
+    /// Returns the time spent on the IP context and the baselines (the import report's `context_busy_ms`).
+    pub(crate) fn finish(mut self) -> Result<std::time::Duration> {
+        let started = Instant::now();
         crate::ipinfo::enrich(self.tx, tidemark_ipintel::IpIntel::bundled(), self.ips.iter().map(String::as_str))?;
         let mut baseline = crate::accounts::baseline::BaselineDelta::default();
         baseline.add(self.tx, &self.seen)?;
         baseline.write(self.tx)?;
-        self.rollup.write(self.tx)
+        let context = started.elapsed();
+        self.rollup.write(self.tx)?;
+        Ok(context)
     }
 }
 
@@ -820,6 +825,7 @@ impl CaseWriter {
             elapsed_ms: i64::try_from(started.elapsed().as_millis()).unwrap_or(i64::MAX),
             worker_busy_ms: i64::try_from(worker_busy.load(Ordering::Relaxed) / 1000).unwrap_or(i64::MAX),
             writer_busy_ms: i64::try_from(counts.writer_busy_us / 1000).unwrap_or(i64::MAX),
+            context_busy_ms: i64::try_from(counts.context_busy_us / 1000).unwrap_or(i64::MAX),
         })
     }
 
@@ -939,7 +945,7 @@ impl CaseWriter {
                 for (id, raw_id, ev) in &new_events {
                     events.write(*id, *raw_id, ev)?;
                 }
-                events.finish()?;
+                counts.context_busy_us += events.finish()?.as_micros() as u64;
                 let mut ins_raw = tx.prepare_cached(
                     "INSERT INTO raw_record (id, acquisition_id, file_id, line, byte_offset, received_ms, sha256, size, \
                      codec, dict_id, data, event_id, error) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",

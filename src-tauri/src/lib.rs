@@ -142,6 +142,19 @@ async fn event_detail(desk: State<'_, Desk>, id: String) -> Reply<EventDetail> {
 }
 
 #[tauri::command]
+async fn accounts(desk: State<'_, Desk>) -> Reply<Vec<tidemark_core::accounts::AccountSummary>> {
+    desk.with_case(move |c| c.accounts()).await
+}
+
+#[tauri::command]
+async fn account_sessions(
+    desk: State<'_, Desk>,
+    account: String,
+) -> Reply<Vec<tidemark_core::accounts::sessions::AccountSession>> {
+    desk.with_case(move |c| c.account_sessions(&account)).await
+}
+
+#[tauri::command]
 async fn ip_card(desk: State<'_, Desk>, ip: String) -> Reply<Option<tidemark_core::ipinfo::IpCard>> {
     desk.with_case(move |c| c.ip_card(&ip)).await
 }
@@ -531,6 +544,8 @@ pub fn run() {
             search_page_at,
             event_detail,
             ip_card,
+            accounts,
+            account_sessions,
             facets,
             histogram,
             tag_list,

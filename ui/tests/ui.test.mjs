@@ -273,6 +273,47 @@ describe("Tidemark UI in Chromium with mocked IPC", { concurrency: 3 }, () => {
     await assertClean(app);
   });
 
+  test("accounts view: accounts, where sessions came from, a session used from two networks; Show in timeline; names stay text", async () => {
+    const { app, page, backend } = await setup();
+    const evil = '<img src=x onerror=alert(1)>@contoso.example';
+    const sess = (over) => ({
+      id: "1", kind: "session-id", session_id: null, first_time: "2025-03-04T03:00:00.000Z", last_time: "2025-03-04T03:40:00.000Z",
+      ips: ["198.51.100.20"], countries: ["GB"], networks: ["British Telecommunications PLC"], clients: ["Outlook desktop"], apps: [],
+      events: 12, counts: [{ action: "read", count: 12 }], replayed: false, new_values: 0, ...over,
+    });
+    backend.accountList = [
+      { account: "adele@contoso.example", first_time: "2025-03-01T08:00:00.000Z", last_time: "2025-03-05T18:00:00.000Z", events: 1900, distinct: [2, 3, 4, 3, 3, 2], new_values: 5 },
+      { account: evil, first_time: "2025-03-02T08:00:00.000Z", last_time: "2025-03-02T09:00:00.000Z", events: 3, distinct: [0, 0, 1, 1, 1, 0], new_values: 0 },
+    ];
+    backend.accountSessions = {
+      "adele@contoso.example": [
+        sess({ id: "10" }),
+        sess({ id: "20", session_id: "S-evil", first_time: "2025-03-04T03:10:00.000Z", ips: ["206.189.117.42", "31.209.71.86"], countries: ["GB", "NL"], networks: ["DigitalOcean, LLC", "PacketHub S.A."], clients: ["Browser"], apps: ["4765445b-32c6-49b0-83e6-1d93765276ca"], events: 40, replayed: true, new_values: 3 }),
+      ],
+    };
+    await openDemo(page);
+    await page.getByTestId("tab-accounts").click();
+    await page.getByTestId("accounts-view").waitFor();
+    await page.getByTestId("account-sessions").waitFor();
+    assert.deepEqual(await page.getByTestId("account").evaluateAll((els) => els.map((e) => e.dataset.account)), ["adele@contoso.example", evil]);
+    assert.match(await page.getByTestId("account-window").innerText(), /1,900 events · 3 networks · 4 addresses · 2 apps/);
+    const origins = await page.getByTestId("account-origins").innerText();
+    assert.match(origins, /DigitalOcean, LLC \(GB, NL\)/);
+    assert.match(origins, /British Telecommunications PLC \(GB\)/);
+    assert.equal(await page.getByTestId("session-replayed").innerText(), "Used from 2 networks");
+    await page.getByTestId("account-only-marked").check();
+    assert.equal(await page.getByTestId("account-session").count(), 1);
+    await page.screenshot({ path: screenshotPath("accounts") });
+    await page.getByTestId("session-show").click();
+    await page.waitForFunction(() => document.querySelector('[data-testid="search-input"]')?.value === 'session:"S-evil"');
+    // The attacker-named account is listed as text.
+    await page.getByTestId("tab-accounts").click();
+    await page.locator(`[data-testid="account"][data-account="${evil}"]`).click();
+    await page.getByTestId("account-name").waitFor();
+    assert.equal(await page.getByTestId("account-name").innerText(), evil);
+    await assertClean(app);
+  });
+
   test("scrolling to the middle and the end shows the right rows, pages fetched in order", async () => {
     const { app, page, backend } = await setup();
     await openDemo(page);

@@ -163,6 +163,16 @@ impl OpenCase {
         lock(&self.reader)?.event(id)
     }
 
+    /// Every account of the case with its span and baseline (the Accounts view).
+    pub fn accounts(&self) -> Result<Vec<crate::accounts::AccountSummary>> {
+        lock(&self.reader)?.accounts()
+    }
+
+    /// One account's sessions, oldest first.
+    pub fn account_sessions(&self, account: &str) -> Result<Vec<crate::accounts::sessions::AccountSession>> {
+        lock(&self.reader)?.account_sessions(account)
+    }
+
     /// What the case knows about one client address (the detail pane's IP card).
     pub fn ip_card(&self, ip: &str) -> Result<Option<crate::ipinfo::IpCard>> {
         lock(&self.reader)?.ip_card(ip)

@@ -15,6 +15,8 @@ import type {
   EventAnnotations,
   EventDetail,
   IpCard,
+  AccountSession,
+  AccountSummary,
   ExportFormat,
   ExportOptions,
   ExportProgress,
@@ -130,6 +132,10 @@ export const searchPageAt = (query: string, sort: SortOrder, position: number, l
 export const eventDetail = (id: string): Promise<EventDetail> => call("event_detail", { id });
 /** What the case knows about one client address: country, network, class, first and last seen, accounts. */
 export const ipCard = (ip: string): Promise<IpCard | null> => call("ip_card", { ip });
+/** Every account of the case with its span and how much of its baseline was new. */
+export const accounts = (): Promise<AccountSummary[]> => call("accounts", {});
+/** One account's sessions, oldest first; a session used from several networks is marked. */
+export const accountSessions = (account: string): Promise<AccountSession[]> => call("account_sessions", { account });
 /** Matching events over time, stacked by action; `startMs`/`endMs` narrow it further (Unix ms, inclusive). */
 export const histogram = (query: string, startMs: number | null = null, endMs: number | null = null): Promise<Histogram> =>
   call("histogram", { query, startMs, endMs });

@@ -503,6 +503,10 @@ export class FakeBackend {
         this.pageLog.push({ query, sort, after, limit, start, n: page.length, next });
         return { ok: { rows: page, next } };
       }
+      case "accounts":
+        return { ok: this.accountList ?? [] };
+      case "account_sessions":
+        return { ok: this.accountSessions?.[args.account] ?? [] };
       case "ip_card":
         // Tests put cards in `ipCards` (address → IpCard); other addresses have none, like a case
         // whose events do not come from them.

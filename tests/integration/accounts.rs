@@ -280,3 +280,58 @@ fn sessions_stitch_records_and_mark_one_used_from_two_networks() {
     assert!(sessions.windows(2).all(|w| w[0].first_time <= w[1].first_time));
     assert!(r.account_sessions("nobody@contoso.example").unwrap().is_empty());
 }
+
+#[test]
+fn application_ids_are_named_in_rows_details_and_facets() {
+    use tidemark_core::facets::FacetPrecision;
+    use tidemark_core::model::FacetField;
+    let dir = tempfile::tempdir().unwrap();
+    let em_client = "E9A7FEA1-1CC0-4CD9-A31B-9137CA5DEEDD";
+    let recs = [
+        Rec {
+            day: 1,
+            hour: 9,
+            minute: 0,
+            user: "adele@contoso.example",
+            ip: HOME,
+            op: "MailItemsAccessed",
+            session: None,
+            app: em_client,
+        },
+        Rec {
+            day: 1,
+            hour: 9,
+            minute: 1,
+            user: "adele@contoso.example",
+            ip: HOME,
+            op: "MailItemsAccessed",
+            session: None,
+            app: APP_USUAL,
+        },
+        Rec {
+            day: 1,
+            hour: 9,
+            minute: 2,
+            user: "adele@contoso.example",
+            ip: HOME,
+            op: "MailItemsAccessed",
+            session: None,
+            app: "11111111-2222-3333-4444-555555555555",
+        },
+    ];
+    let file = write(dir.path(), "apps.jsonl", &recs);
+    let (path, mut w) = new_case(dir.path(), "apps");
+    import(&mut w, &[file]);
+    let r = CaseReader::open(&path).unwrap();
+    let rows = all_rows(&r);
+    assert_eq!(rows[0].app_name.as_deref(), Some("eM Client"));
+    assert!(rows[0].app_note.as_deref().unwrap().contains("abused"), "{:?}", rows[0].app_note);
+    assert_eq!(rows[1].app_name.as_deref(), Some("Office 365 Exchange Online"));
+    assert_eq!(rows[1].app_note, None, "Microsoft's own apps carry no warning");
+    assert_eq!((rows[2].app_name.as_deref(), rows[2].app_note.as_deref()), (None, None));
+    assert_eq!(r.event(&rows[0].id).unwrap().event.app_name.as_deref(), Some("eM Client"));
+    let facets = r.facets(&Query::all(), 10, FacetPrecision::Exact).unwrap();
+    let apps = facets.fields.iter().find(|f| f.field == FacetField::AppId).unwrap();
+    let labels: BTreeSet<Option<&str>> = apps.values.iter().map(|v| v.label.as_deref()).collect();
+    assert_eq!(labels, BTreeSet::from([None, Some("eM Client"), Some("Office 365 Exchange Online")]));
+}

@@ -183,7 +183,11 @@ impl Tally {
             .into_iter()
             .map(|(v, count)| {
                 let value = String::from_utf8_lossy(&v).into_owned();
-                FacetValue { filter: filter_term(field, &value), value, count }
+                let label = match field {
+                    FacetField::AppId => tidemark_formats::abused_apps::any_app_name(&value).map(str::to_owned),
+                    _ => None,
+                };
+                FacetValue { filter: filter_term(field, &value), value, label, count }
             })
             .collect();
         Facet { field, values, distinct, empty: self.empty, other: non_empty - shown }

@@ -166,6 +166,11 @@ pub struct EventRow {
     pub object: Option<String>,
     /// What the offline IP data says about `client_ip` (none without an address).
     pub ip: Option<IpSummary>,
+    /// The application's name, when Tidemark knows `app_id` (Microsoft's own, or a third-party app known
+    /// to be abused in mailbox compromises).
+    pub app_name: Option<String>,
+    /// Why a known third-party app matters ("mailbox export, used to take copies of mail"), with its source.
+    pub app_note: Option<String>,
     /// What this event was the first of for its account, after a day of the account's history in the
     /// case (`country`, `network`, `ip`, `client`, `agent`, `app`): "new for this user".
     pub new: Vec<String>,
@@ -579,6 +584,8 @@ impl FacetField {
 pub struct FacetValue {
     /// The value as stored.
     pub value: String,
+    /// A name for the value when it is an id Tidemark can name (application ids).
+    pub label: Option<String>,
     /// Matching events with it.
     #[ts(type = "number")]
     pub count: i64,

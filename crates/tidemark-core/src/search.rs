@@ -62,7 +62,26 @@ pub(crate) fn row_to_event_from(r: &Row<'_>, at: usize) -> rusqlite::Result<Even
         object: r.get(at + 19)?,
         ip: ip_summary(r.get(at + 20)?),
         new: new_kinds(r.get(at + 21)?),
-    })
+        app_name: None,
+        app_note: None,
+    }
+    .with_app_names())
+}
+
+impl EventRow {
+    /// Fills `app_name` and `app_note` from the application id.
+    pub(crate) fn with_app_names(mut self) -> Self {
+        if let Some(id) = self.app_id.as_deref() {
+            self.app_name = tidemark_formats::abused_apps::any_app_name(id).map(str::to_owned);
+            self.app_note = tidemark_formats::abused_apps::abused_app(id).map(|(_, why)| {
+                format!(
+                    "Known to be abused in mailbox compromises: {why} ({})",
+                    tidemark_formats::abused_apps::ROGUEAPPS
+                )
+            });
+        }
+        self
+    }
 }
 
 /// The kinds an event was its account's first with (`COLS`' last column), in

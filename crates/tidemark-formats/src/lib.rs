@@ -18,6 +18,7 @@
 //! - [`entra`]: Entra ID sign-in logs and directory audit logs (Graph, Log Analytics, admin center CSV).
 #![deny(missing_docs)]
 
+pub mod abused_apps;
 pub mod activities;
 pub mod activities_csv;
 pub mod activities_json;

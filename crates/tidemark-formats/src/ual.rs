@@ -617,7 +617,7 @@ fn from_record(r: &Record<'_>, value: Option<&Map<String, Value>>, source: &str)
     if let Some(s) = nv_get(&ext_props, "LoginError").or_else(|| nv_get(&ext_props, "LogonError")) {
         details.insert("login_error".into(), Value::String(s.to_owned()));
     }
-    if let Some(name) = app_id.as_deref().and_then(crate::apps::app_name) {
+    if let Some(name) = app_id.as_deref().and_then(crate::abused_apps::any_app_name) {
         details.insert("app_name".into(), Value::String(name.to_owned()));
     }
     // Parameters and rule properties flattened to searchable `key=value` text.

@@ -57,6 +57,8 @@ describe("actions and cells", () => {
       object: null,
       ip: null,
       new: [],
+      app_name: null,
+      app_note: null,
     };
     expect(cellText(r, "time")).toBe("2025-12-03 07:31:34.123");
     expect(cellText(r, "subject")).toBe("<img src=x onerror=alert(1)>");

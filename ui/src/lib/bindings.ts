@@ -463,6 +463,15 @@ object: string | null,
  */
 ip: IpSummary | null, 
 /**
+ * The application's name, when Tidemark knows `app_id` (Microsoft's own, or a third-party app known
+ * to be abused in mailbox compromises).
+ */
+app_name: string | null, 
+/**
+ * Why a known third-party app matters ("mailbox export, used to take copies of mail"), with its source.
+ */
+app_note: string | null, 
+/**
  * What this event was the first of for its account, after a day of the account's history in the
  * case (`country`, `network`, `ip`, `client`, `agent`, `app`): "new for this user".
  */
@@ -728,6 +737,10 @@ export type FacetValue = {
  * The value as stored.
  */
 value: string, 
+/**
+ * A name for the value when it is an id Tidemark can name (application ids).
+ */
+label: string | null, 
 /**
  * Matching events with it.
  */

@@ -43,7 +43,7 @@ export const ALL_COLUMNS: readonly Column[] = [
   { key: "network", label: "Network", width: 170, hint: "Country and network of the IP (offline IP data)" },
   { key: "client", label: "Client", width: 136, hint: "Client app, else user agent" },
   { key: "agent", label: "User agent", width: 220 },
-  { key: "app", label: "App id", width: 150, mono: true, hint: "Application (client) id" },
+  { key: "app", label: "App", width: 150, hint: "Application: its name when Tidemark knows the id" },
   { key: "subject", label: "Subject", width: 240, grow: true },
   { key: "folder", label: "Folder", width: 120 },
   { key: "items", label: "Items", width: 64 },
@@ -113,7 +113,7 @@ export function cellText(row: EventRow, key: ColumnKey): string {
     case "agent":
       return row.user_agent ?? "";
     case "app":
-      return row.app_id ?? "";
+      return row.app_name ?? row.app_id ?? "";
     case "subject":
       return row.subject ?? "";
     case "folder":
@@ -181,6 +181,7 @@ export function cellTitle(row: EventRow, key: ColumnKey): string {
   }
   if (key === "ip") return formatEndpoint(row.client_ip, row.client_port);
   if (key === "client") return [row.client_app, row.user_agent].filter((v) => v).join("\n");
+  if (key === "app") return [row.app_name, row.app_id, row.app_note].filter((v) => v).join("\n");
   if (key === "action") return `${row.action} (${row.operation})`;
   return cellText(row, key);
 }

@@ -30,6 +30,8 @@ function row(id: bigint): EventRow {
     object: null,
     ip: null,
     new: [],
+    app_name: null,
+    app_note: null,
   };
 }
 

@@ -179,8 +179,8 @@ pub fn normalize_signin(m: &Rec, source: &str) -> Result<NormalizedEvent, String
         .or(cau.as_deref().filter(|c| c.eq_ignore_ascii_case("browser")).map(|_| "Browser"));
     let resource = text(m, &["resourcedisplayname"]);
 
-    let app_name =
-        text(m, &["appdisplayname"]).or_else(|| app_id.as_deref().and_then(crate::apps::app_name).map(str::to_owned));
+    let app_name = text(m, &["appdisplayname"])
+        .or_else(|| app_id.as_deref().and_then(crate::abused_apps::any_app_name).map(str::to_owned));
     d.str("app_name", app_name);
     d.str("resource", resource.as_deref());
     let resource_id =

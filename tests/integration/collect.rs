@@ -1,4 +1,5 @@
-//! Live collection (`tidemark-collect`) against the simulated tenant on loopback: every source with
+//! Live collection (`tidemark-collect`) against the simulated tenant on loopback: every source (the
+//! Entra ID logs too; `collect_entra` goes deeper into them) with
 //! every sign-in method stores exactly the sim's record set (by record Id); every fault, alone and all
 //! together, loses and duplicates nothing and shows in the ledger; the CLI killed with SIGKILL and
 //! resumed ends with exactly the record set; the keychain round trip; and no secret or token the sim
@@ -17,6 +18,7 @@ use tidemark_collect::run::{RunOptions, RunReport, Runner};
 use tidemark_collect::secrets::{MemoryStore, Secret, SecretKind, SecretStore};
 use tidemark_collect::{Profile, SignIn, Source};
 use tidemark_core::{CaseWriter, Clock};
+use tidemark_sim::scenario::SignInKind;
 use tidemark_sim::{Credentials, RunningSim, SimConfig, Tenant};
 
 const HOUR: i64 = 3_600_000;
@@ -90,13 +92,13 @@ impl DevicePrompt for ApproveDevice {
     }
 }
 
-struct Sim {
-    sim: RunningSim,
-    c: Credentials,
-    tenant: Tenant,
+pub(crate) struct Sim {
+    pub(crate) sim: RunningSim,
+    pub(crate) c: Credentials,
+    pub(crate) tenant: Tenant,
 }
 
-fn start(tweak: impl FnOnce(&mut SimConfig)) -> Sim {
+pub(crate) fn start(tweak: impl FnOnce(&mut SimConfig)) -> Sim {
     let mut cfg = SimConfig::for_scenario("small").unwrap();
     cfg.device_code_interval_s = 1;
     tweak(&mut cfg);
@@ -110,13 +112,13 @@ fn start(tweak: impl FnOnce(&mut SimConfig)) -> Sim {
 }
 
 impl Sim {
-    fn admin_post(&self, path: &str, body: &Value) {
+    pub(crate) fn admin_post(&self, path: &str, body: &Value) {
         let r =
             reqwest::blocking::Client::new().post(format!("{}/{path}", self.c.admin_url)).json(body).send().unwrap();
         assert!(r.status().is_success());
     }
 
-    fn set_faults(&self, faults: &[&str]) {
+    pub(crate) fn set_faults(&self, faults: &[&str]) {
         let r = reqwest::blocking::Client::new()
             .put(format!("{}/faults", self.c.admin_url))
             .json(&json!(faults))
@@ -125,11 +127,11 @@ impl Sim {
         assert_eq!(r.status().as_u16(), 200);
     }
 
-    fn clock(&self) -> Arc<dyn Clock> {
+    pub(crate) fn clock(&self) -> Arc<dyn Clock> {
         Arc::new(SimTime(self.sim.state.clone()))
     }
 
-    fn profile(&self, sign_in: SignIn, sources: Vec<Source>) -> Profile {
+    pub(crate) fn profile(&self, sign_in: SignIn, sources: Vec<Source>) -> Profile {
         let delegated = sign_in.is_delegated();
         Profile {
             id: "sim".into(),
@@ -150,13 +152,13 @@ impl Sim {
         }
     }
 
-    fn secrets(&self) -> Arc<MemoryStore> {
+    pub(crate) fn secrets(&self) -> Arc<MemoryStore> {
         let m = MemoryStore::default();
         m.set("sim", SecretKind::ClientSecret, &Secret::new(self.c.client_secret.clone())).unwrap();
         Arc::new(m)
     }
 
-    fn api(&self, profile: Profile, secrets: Arc<MemoryStore>) -> Arc<Api> {
+    pub(crate) fn api(&self, profile: Profile, secrets: Arc<MemoryStore>) -> Arc<Api> {
         let interaction = Interaction {
             opener: Some(Arc::new(HttpOpener { login: self.c.investigator.clone() })),
             prompt: Some(Arc::new(ApproveDevice {
@@ -171,7 +173,7 @@ impl Sim {
         Arc::new(Api::new(Arc::new(auth), policy).unwrap())
     }
 
-    fn range(&self) -> (i64, i64) {
+    pub(crate) fn range(&self) -> (i64, i64) {
         (self.tenant.start_ms, self.tenant.spec.end_ms + HOUR)
     }
 
@@ -184,6 +186,26 @@ impl Sim {
         ids
     }
 
+    /// The record keys of the sim's sign-ins of these kinds (`signin:` + id, as the formats key them).
+    pub(crate) fn signin_keys(&self, kinds: &[SignInKind]) -> BTreeSet<String> {
+        let mut keys = BTreeSet::new();
+        self.tenant.for_each_signin(|si| {
+            if kinds.contains(&si.kind) {
+                keys.insert(format!("signin:{}", si.id.to_lowercase()));
+            }
+        });
+        keys
+    }
+
+    /// The record keys of the sim's directory audits.
+    pub(crate) fn audit_keys(&self) -> BTreeSet<String> {
+        let mut keys = BTreeSet::new();
+        self.tenant.for_each_audit(|a| {
+            keys.insert(format!("entra-audit:{}", a.id));
+        });
+        keys
+    }
+
     /// Every legacy Activity id of every mailbox.
     fn activity_ids(&self) -> BTreeSet<String> {
         (0..self.tenant.mailboxes.len() as u32).flat_map(|m| self.tenant.mailbox_activities(m)).map(|a| a.id).collect()
@@ -194,13 +216,18 @@ pub(crate) fn rt() -> tokio::runtime::Runtime {
     tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
 }
 
-fn new_case(dir: &Path, clock: Arc<dyn Clock>) -> (PathBuf, CaseWriter) {
+pub(crate) fn new_case(dir: &Path, clock: Arc<dyn Clock>) -> (PathBuf, CaseWriter) {
     let path = dir.join("collect.tidemark");
     let w = CaseWriter::create(&path, "collect", clock, "tester").unwrap();
     (path, w)
 }
 
-fn collect(api: Arc<Api>, clock: Arc<dyn Clock>, case: CaseWriter, opts: RunOptions) -> (CaseWriter, RunReport) {
+pub(crate) fn collect(
+    api: Arc<Api>,
+    clock: Arc<dyn Clock>,
+    case: CaseWriter,
+    opts: RunOptions,
+) -> (CaseWriter, RunReport) {
     rt().block_on(Runner::new(api, clock, opts).start(case, &mut |_| {})).unwrap()
 }
 
@@ -239,7 +266,7 @@ pub(crate) fn ledger_faults(path: &Path) -> BTreeMap<String, i64> {
     out
 }
 
-fn ledger_statuses(path: &Path) -> Vec<(String, String, Option<String>)> {
+pub(crate) fn ledger_statuses(path: &Path) -> Vec<(String, String, Option<String>)> {
     let db = rusqlite::Connection::open(path).unwrap();
     let mut st = db
         .prepare("SELECT source, status, error_code FROM collection_window WHERE status != 'split' ORDER BY id")
@@ -251,11 +278,13 @@ fn ledger_statuses(path: &Path) -> Vec<(String, String, Option<String>)> {
 fn expected(s: &Sim, source: Source) -> BTreeSet<String> {
     match source {
         Source::Activities => s.activity_ids(),
+        Source::EntraSignins => s.signin_keys(&SignInKind::ALL),
+        Source::EntraAudits => s.audit_keys(),
         _ => s.ual_ids(),
     }
 }
 
-fn assert_exact(s: &Sim, path: &Path, source: Source, what: &str) {
+pub(crate) fn assert_exact(s: &Sim, path: &Path, source: Source, what: &str) {
     let (keys, n) = stored(path);
     let want = expected(s, source);
     assert_eq!(n, keys.len(), "{what}: duplicated events");
@@ -420,13 +449,13 @@ fn collect_survives_every_fault_alone_and_all_together_losing_and_duplicating_no
     assert!(met.len() >= 5, "all faults together: {met:?}");
 }
 
-fn tidemark(config: &Path) -> std::process::Command {
+pub(crate) fn tidemark(config: &Path) -> std::process::Command {
     let mut c = std::process::Command::new(tidemark_tests::binary("tidemark"));
     c.env("TIDEMARK_CONFIG_DIR", config);
     c
 }
 
-fn count_pages(path: &Path) -> i64 {
+pub(crate) fn count_pages(path: &Path) -> i64 {
     rusqlite::Connection::open_with_flags(path, rusqlite::OpenFlags::SQLITE_OPEN_READ_ONLY)
         .ok()
         .and_then(|db| db.query_row("SELECT count(*) FROM collection_page", [], |r| r.get(0)).ok())

@@ -25,6 +25,9 @@
 //!   permission and licence errors, faults) and their exports imported with exact counts.
 //! - `collect_setup`: live collection set-up against the sim: PFX certificates, the preflight checklist,
 //!   Graph windows split on query failures and on the per-query record limit.
+//! - `collect_entra`: collecting the Entra ID sign-in and audit logs: exact record sets per log, faults,
+//!   SIGKILL and resume, an imported export merging, the story by query (hosting/VPN, one session from
+//!   two networks), no licence and no permission in the ledger and the checklist.
 //! - `app_e2e`: the real desktop app driven through WebDriver under Xvfb.
 //! - `app_collect_e2e`: the real app connects to the in-app simulated tenant with PKCE, collects, and
 //!   the timeline shows exactly the sim's records.
@@ -37,6 +40,7 @@ mod bindings;
 mod case_file;
 mod cli;
 mod collect;
+mod collect_entra;
 mod collect_setup;
 mod export;
 mod golden;

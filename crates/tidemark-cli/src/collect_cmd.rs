@@ -32,7 +32,8 @@ pub struct CollectArgs {
     /// End of the time range (default: now).
     #[arg(long)]
     to: Option<String>,
-    /// Sources: management, graph, activities (repeatable; default: the profile's).
+    /// Sources: management, graph, activities, entra-signins, entra-audits (repeatable; default: the
+    /// profile's).
     #[arg(long = "source")]
     sources: Vec<String>,
     /// Continue the case's unfinished collection where it stopped.
@@ -93,7 +94,8 @@ pub struct ProfileAdd {
     /// `-`: read the client secret (or the PFX password) from standard input into the keychain.
     #[arg(long)]
     client_secret: Option<String>,
-    /// Sources (repeatable; default: management and graph).
+    /// Sources: management, graph, activities, entra-signins, entra-audits (repeatable; default:
+    /// management and graph).
     #[arg(long = "source")]
     sources: Vec<String>,
     /// Mailboxes for the legacy Activities API (repeatable).
@@ -118,6 +120,15 @@ fn fail(e: &CollectError, verbose: bool) -> u8 {
         tidemark_collect::Code::ProfileInvalid => 2,
         tidemark_collect::Code::Case => 3,
         _ => 8,
+    }
+}
+
+/// "management, graph, activities, entra-signins or entra-audits".
+fn source_names() -> String {
+    let names: Vec<&str> = Source::ALL.iter().map(|s| s.as_str()).collect();
+    match names.split_last() {
+        Some((last, rest)) => format!("{} or {last}", rest.join(", ")),
+        None => String::new(),
     }
 }
 
@@ -160,7 +171,7 @@ impl DevicePrompt for PrintCode {
 
 fn print_coverage(c: &[Coverage]) {
     println!(
-        "{:<11} {:<28} {:<17} {:<17} {:<8} {:>8} {:>8} {:>6} {:>6}  NOTES",
+        "{:<13} {:<28} {:<17} {:<17} {:<8} {:>8} {:>8} {:>6} {:>6}  NOTES",
         "SOURCE", "SCOPE", "FROM", "TO", "STATUS", "SERVER", "RECEIVED", "NEW", "DUP"
     );
     for w in c {
@@ -170,7 +181,7 @@ fn print_coverage(c: &[Coverage]) {
             notes = format!("{}{}faults met: {}", notes, if notes.is_empty() { "" } else { "; " }, faults.join(", "));
         }
         println!(
-            "{:<11} {:<28} {:<17} {:<17} {:<8} {:>8} {:>8} {:>6} {:>6}  {}",
+            "{:<13} {:<28} {:<17} {:<17} {:<8} {:>8} {:>8} {:>6} {:>6}  {}",
             w.source,
             w.scope.chars().take(28).collect::<String>(),
             &w.start[..16.min(w.start.len())],
@@ -190,9 +201,12 @@ pub fn collect(a: &CollectArgs, operator: &str, verbose: bool) -> Result<u8, tid
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let case = CaseWriter::open(&a.case, clock.clone(), operator)?;
     let store = ProfileStore::default_location();
+    // A resumed run collects what it started with, whichever profile signs in for it.
+    let mut run_sources: Option<Vec<Source>> = None;
     let profile = if a.resume {
         let runs = CaseReader::open(&a.case)?.collection_runs()?;
         let last = runs.iter().rev().find(|r| r.status == "running" || r.status == "incomplete");
+        run_sources = last.map(|r| r.sources.iter().filter_map(|s| Source::parse(s)).collect());
         match (&a.profile, last) {
             (Some(p), _) => match store.get(p) {
                 Ok(p) => p,
@@ -221,14 +235,14 @@ pub fn collect(a: &CollectArgs, operator: &str, verbose: bool) -> Result<u8, tid
         }
     };
     let sources: Vec<Source> = if a.sources.is_empty() {
-        profile.sources.clone()
+        run_sources.unwrap_or_else(|| profile.sources.clone())
     } else {
         let mut out = Vec::new();
         for s in &a.sources {
             match Source::parse(s) {
                 Some(x) => out.push(x),
                 None => {
-                    eprintln!("tidemark: \"{s}\" is not a source. Use management, graph or activities.");
+                    eprintln!("tidemark: \"{s}\" is not a source. Use {}.", source_names());
                     return Ok(2);
                 }
             }
@@ -255,6 +269,9 @@ pub fn collect(a: &CollectArgs, operator: &str, verbose: bool) -> Result<u8, tid
         prompt: Some(Arc::new(PrintCode)),
         ..Interaction::default()
     };
+    // The run's profile names what it collects: a delegated sign-in asks for exactly those permissions.
+    let mut profile = profile;
+    profile.sources = sources.clone();
     let api = match Auth::new(profile, Arc::new(Keychain::default()), clock.clone(), interaction)
         .and_then(|auth| Api::new(Arc::new(auth), RetryPolicy::default()))
     {
@@ -424,7 +441,7 @@ pub fn profile(cmd: ProfileCommand, verbose: bool) -> Result<u8, tidemark_core::
                 match Source::parse(&s) {
                     Some(x) => sources.push(x),
                     None => {
-                        eprintln!("tidemark: \"{s}\" is not a source. Use management, graph or activities.");
+                        eprintln!("tidemark: \"{s}\" is not a source. Use {}.", source_names());
                         return Ok(2);
                     }
                 }

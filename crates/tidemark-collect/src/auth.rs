@@ -308,15 +308,29 @@ impl Auth {
         Ok(secret)
     }
 
+    /// The delegated permissions asked for one API. Graph's depend on the profile's sources: audit
+    /// queries need AuditLogsQuery.Read.All, the Entra logs AuditLog.Read.All and Directory.Read.All;
+    /// asking only for what the sources use keeps a consent the tenant never gave from failing a
+    /// sign-in that does not need it.
     fn delegated_scope(&self, resource: &str) -> String {
-        let perm = if resource == self.resolved.management_resource {
-            "ActivityFeed.Read"
+        let perms: Vec<&str> = if resource == self.resolved.management_resource {
+            vec!["ActivityFeed.Read"]
         } else if resource == self.resolved.graph_resource {
-            "AuditLogsQuery.Read.All"
+            let s = &self.profile.sources;
+            let entra = s.contains(&crate::Source::EntraSignins) || s.contains(&crate::Source::EntraAudits);
+            let mut p = Vec::new();
+            if s.contains(&crate::Source::Graph) || !entra {
+                p.push("AuditLogsQuery.Read.All");
+            }
+            if entra {
+                p.extend(["AuditLog.Read.All", "Directory.Read.All"]);
+            }
+            p
         } else {
-            "Mail.Read"
+            vec!["Mail.Read"]
         };
-        format!("{resource}/{perm} offline_access")
+        let scopes: Vec<String> = perms.iter().map(|p| format!("{resource}/{p}")).collect();
+        format!("{} offline_access", scopes.join(" "))
     }
 
     async fn post_token(&self, form: &[(&str, &str)]) -> Result<std::result::Result<Value, Value>> {

@@ -5,7 +5,8 @@
 //! [`profile`] (who to talk to, no secrets), [`secrets`] (the OS keychain), [`auth`] (the four
 //! sign-in methods, refreshed silently), [`http`] (retries, `Retry-After`, seedable jitter, a fault
 //! log), [`preflight`] (a checklist with fixes) and [`run`] (plan windows, walk the Management
-//! Activity API, Graph audit-log queries and the legacy Activities API page by page). Every page is
+//! Activity API, Graph audit-log queries, the Entra ID sign-in and audit logs and the legacy
+//! Activities API page by page). Every page is
 //! handed to `tidemark_core::collect`, which stores it verbatim and normalizes its records with the
 //! same `tidemark-formats` parsers imports use, in one transaction with the ledger's cursor — so a
 //! killed run resumes exactly where it stopped.

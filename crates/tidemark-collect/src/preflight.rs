@@ -1,6 +1,7 @@
 //! Preflight: before collecting, check per source that a token can be had, that the app has the
-//! permission, that auditing is on and whether a subscription must be started — as a checklist with
-//! plain-language fixes, so the investigator knows what to ask the tenant's admin for.
+//! permission, that auditing is on, whether a subscription must be started and, for Entra ID sign-in
+//! logs, that the tenant has the licence Microsoft requires — as a checklist with plain-language fixes,
+//! so the investigator knows what to ask the tenant's admin for.
 
 use serde::Serialize;
 use ts_rs::TS;
@@ -14,7 +15,7 @@ use crate::profile::Source;
 pub struct Check {
     /// Source.
     pub source: String,
-    /// `token`, `permission`, `auditing`, `subscription`, `available`.
+    /// `token`, `permission`, `auditing`, `subscription`, `available`, `licence`.
     pub check: String,
     /// `ok`, `warn` (collection will handle it) or `fail`.
     pub status: String,
@@ -80,6 +81,7 @@ pub async fn preflight(api: &Api, sources: &[Source], mailboxes: &[String], cont
             Source::Management => r.management_resource.clone(),
             Source::Graph => r.graph_resource.clone(),
             Source::Activities => r.outlook_resource.clone(),
+            Source::EntraSignins | Source::EntraAudits => r.graph_resource.clone(),
         };
         if src == Source::Graph && !r.graph_audit_queries {
             out.push(line(
@@ -155,6 +157,7 @@ pub async fn preflight(api: &Api, sources: &[Source], mailboxes: &[String], cont
                     Err(e) => out.push(failed(src, "permission", &e)),
                 }
             }
+            Source::EntraSignins | Source::EntraAudits => out.extend(entra_checks(api, src, &resource).await),
             Source::Activities => {
                 let Some(mb) = mailboxes.first() else {
                     out.push(line(src, "available", "fail", "No mailbox is named.", "Name the mailboxes to read."));
@@ -173,4 +176,59 @@ pub async fn preflight(api: &Api, sources: &[Source], mailboxes: &[String], cont
         }
     }
     out
+}
+
+const ENTRA_PERMISSION_FIX: &str = "Ask the tenant's admin to grant the app the Microsoft Graph permission \
+     AuditLog.Read.All, together with Directory.Read.All as Microsoft's documentation for the Entra activity \
+     reports asks (Application permissions for an app that signs in as itself, Delegated for a person), and to \
+     give admin consent. A person who signs in also needs a role that may read these logs: Reports Reader, \
+     Security Reader or Global Reader.";
+
+/// The Entra logs: permission (`AuditLog.Read.All`) and, for sign-ins, the Entra ID P1/P2 licence.
+async fn entra_checks(api: &Api, src: Source, resource: &str) -> Vec<Check> {
+    let r = api.auth().resolved();
+    let signins = src == Source::EntraSignins;
+    let v1 = api.auth().profile().options.graph_version.as_deref() == Some("v1.0");
+    let url = match (signins, v1) {
+        (true, true) => format!("{}/v1.0/auditLogs/signIns?$top=1", r.graph),
+        (true, false) => format!("{}/beta/auditLogs/signIns?$top=1", r.graph),
+        (false, _) => format!("{}/v1.0/auditLogs/directoryAudits?$top=1", r.graph),
+    };
+    let f = match api.send(&Req::get(url, resource)).await {
+        Ok(f) => f,
+        Err(e) => return vec![failed(src, "permission", &e)],
+    };
+    let code = f.error_code();
+    let server = format!("{code}: {}", f.error_message());
+    match (f.status, code.as_str()) {
+        (200, _) => {
+            let mut out = vec![line(src, "permission", "ok", "AuditLog.Read.All is granted.", "")];
+            if signins {
+                out.push(line(src, "licence", "ok", "The tenant has Entra ID P1 or P2: its sign-in logs answer.", ""));
+            }
+            out
+        }
+        (403, "Authentication_RequestFromNonPremiumTenantOrB2CTenant") => vec![
+            line(src, "permission", "ok", "AuditLog.Read.All is granted.", ""),
+            refused(
+                src,
+                "licence",
+                "The tenant has no Microsoft Entra ID P1 or P2 licence, and Microsoft serves sign-in logs through \
+                 Graph only with one.",
+                "Ask the tenant's admin whether an Entra ID P1 or P2 licence (also in Microsoft 365 E3/E5 and \
+                 Business Premium) can be assigned. Without it, download the sign-ins from the Entra admin center \
+                 (last 7 days) and import the file; the directory audit log needs no such licence.",
+                f.status,
+                &server,
+            ),
+        ],
+        _ => vec![refused(
+            src,
+            "permission",
+            "The app may not read the Entra ID logs (AuditLog.Read.All is missing).",
+            ENTRA_PERMISSION_FIX,
+            f.status,
+            &server,
+        )],
+    }
 }

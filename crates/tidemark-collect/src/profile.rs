@@ -26,11 +26,16 @@ pub enum Source {
     Graph,
     /// Legacy Outlook Activities API (disabled by Microsoft in July 2018; works against the sim).
     Activities,
+    /// Entra ID sign-in logs through Microsoft Graph (`auditLogs/signIns`; needs Entra ID P1/P2).
+    EntraSignins,
+    /// Entra ID directory audit log through Microsoft Graph (`auditLogs/directoryAudits`).
+    EntraAudits,
 }
 
 impl Source {
     /// Every source, in collection order.
-    pub const ALL: [Source; 3] = [Source::Management, Source::Graph, Source::Activities];
+    pub const ALL: [Source; 5] =
+        [Source::Management, Source::Graph, Source::Activities, Source::EntraSignins, Source::EntraAudits];
 
     /// The id used in the ledger and on the command line.
     pub fn as_str(self) -> &'static str {
@@ -38,6 +43,8 @@ impl Source {
             Source::Management => "management",
             Source::Graph => "graph",
             Source::Activities => "activities",
+            Source::EntraSignins => "entra-signins",
+            Source::EntraAudits => "entra-audits",
         }
     }
 
@@ -52,6 +59,8 @@ impl Source {
             Source::Management => "Management Activity API",
             Source::Graph => "Graph audit log query",
             Source::Activities => "Outlook Activities API (legacy)",
+            Source::EntraSignins => "Entra ID sign-in logs",
+            Source::EntraAudits => "Entra ID audit log",
         }
     }
 }
@@ -116,7 +125,8 @@ impl SignIn {
 pub struct SourceOptions {
     /// Management API content types (default: Audit.Exchange, Audit.AzureActiveDirectory, Audit.SharePoint, Audit.General).
     pub content_types: Vec<String>,
-    /// Graph API version: `beta` (default; more consistently available) or `v1.0`.
+    /// Graph API version: `beta` (default; more consistently available) or `v1.0`. For Entra sign-ins,
+    /// `v1.0` collects the interactive log only; otherwise every sign-in log comes through beta.
     pub graph_version: Option<String>,
     /// Graph filters: users (UPNs).
     pub users: Vec<String>,

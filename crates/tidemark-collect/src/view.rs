@@ -152,6 +152,25 @@ pub fn connect_options() -> ConnectOptions {
                     .into(),
                 retention_days: None,
             },
+            SourceChoice {
+                id: Source::EntraSignins,
+                name: Source::EntraSignins.display_name().into(),
+                description: "Who signed in, from where, with which app — interactive, non-interactive (token \
+                              refreshes, replayed sessions) and app sign-ins, 30 days back. Needs the Microsoft \
+                              Graph permission AuditLog.Read.All (Microsoft also lists Directory.Read.All) and a \
+                              Microsoft Entra ID P1 or P2 licence in the tenant."
+                    .into(),
+                retention_days: Some(30),
+            },
+            SourceChoice {
+                id: Source::EntraAudits,
+                name: Source::EntraAudits.display_name().into(),
+                description: "Directory changes: security info registered, app consents and permission grants, \
+                              roles, passwords, 30 days back. Needs AuditLog.Read.All (Microsoft also lists \
+                              Directory.Read.All); no premium licence."
+                    .into(),
+                retention_days: Some(30),
+            },
         ],
     }
 }

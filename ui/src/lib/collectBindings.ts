@@ -27,7 +27,7 @@ export type Check = {
  */
 source: string, 
 /**
- * `token`, `permission`, `auditing`, `subscription`, `available`.
+ * `token`, `permission`, `auditing`, `subscription`, `available`, `licence`.
  */
 check: string, 
 /**
@@ -107,7 +107,7 @@ key_in_keychain: boolean,
  */
 algorithm: string, };
 
-export type Source = "management" | "graph" | "activities";
+export type Source = "management" | "graph" | "activities" | "entra-signins" | "entra-audits";
 
 export type SourceOptions = { 
 /**
@@ -115,7 +115,8 @@ export type SourceOptions = {
  */
 content_types: Array<string>, 
 /**
- * Graph API version: `beta` (default; more consistently available) or `v1.0`.
+ * Graph API version: `beta` (default; more consistently available) or `v1.0`. For Entra sign-ins,
+ * `v1.0` collects the interactive log only; otherwise every sign-in log comes through beta.
  */
 graph_version: string | null, 
 /**

@@ -27,7 +27,7 @@ pub enum FaultKind {
     ServerError,
     /// The caller's access token is declared expired in the middle of a run (any API).
     TokenExpiry,
-    /// One record of a Graph records page has the wrong JSON types.
+    /// One record of a Graph page (audit query records, Entra sign-ins and audits) has the wrong JSON types.
     MalformedRecord,
     /// Content listings name the same blob twice under different ids (Management API).
     DuplicateBlobs,
@@ -35,8 +35,8 @@ pub enum FaultKind {
     SlowPage,
     /// The connection is dropped after part of the body was sent (any API).
     ConnectionReset,
-    /// Counts change between pages: a Graph page repeats a record of the previous page; a Management
-    /// listing omits its newest blob the first time a window is listed.
+    /// Counts change between pages: a Graph page (audit query records, Entra logs) repeats a record of
+    /// the previous page; a Management listing omits its newest blob the first time a window is listed.
     EventualConsistency,
     /// The legacy Activities API answers `403 AppId … is not allowed.` as since July 2018.
     ActivitiesShutdown,

@@ -335,3 +335,45 @@ fn application_ids_are_named_in_rows_details_and_facets() {
     let labels: BTreeSet<Option<&str>> = apps.values.iter().map(|v| v.label.as_deref()).collect();
     assert_eq!(labels, BTreeSet::from([None, Some("eM Client"), Some("Office 365 Exchange Online")]));
 }
+
+#[test]
+fn the_audit_logs_user_logged_in_and_the_entra_sign_in_it_reports_are_one_event() {
+    let dir = tempfile::tempdir().unwrap();
+    // The same sign-in as the first one of the Graph fixture, as the audit log reports it.
+    let ual = dir.path().join("ual-signin.jsonl");
+    std::fs::write(
+        &ual,
+        r#"{"CreationTime":"2025-03-04T09:12:44","Id":"0d9e7b4a-1111-4222-8333-944455556666","Operation":"UserLoggedIn","RecordType":15,"Workload":"AzureActiveDirectory","UserId":"megan.bowen@contoso.com","ClientIP":"203.0.113.45","ResultStatus":"Success","IntraSystemId":"5F1D2B7C-8E3A-4C9F-A1D6-2B4E6A8C1300","InterSystemsId":"1a2b3c4d-5e6f-4a7b-8c9d-0e1f2a3b4c5d","ApplicationId":"4765445b-32c6-49b0-83e6-1d93765276ca"}
+"#,
+    )
+    .unwrap();
+    let graph = tidemark_tests::fixture("entra/graph-signins-v1.json");
+    for order in [[ual.clone(), graph.clone()], [graph.clone(), ual.clone()]] {
+        let case_dir = tempfile::tempdir().unwrap();
+        let (path, mut w) = new_case(case_dir.path(), "linked");
+        let mut duplicates = 0;
+        for f in &order {
+            duplicates += import(&mut w, std::slice::from_ref(f)).duplicates;
+        }
+        assert_eq!(duplicates, 1, "the second report of the sign-in is another occurrence, not another event");
+        let r = CaseReader::open(&path).unwrap();
+        let rows = ids(&r, "5f1d2b7c-8e3a-4c9f-a1d6-2b4e6a8c1300 OR 0d9e7b4a-1111-4222-8333-944455556666");
+        let hits: Vec<String> = r
+            .page(
+                &Query::parse("actor:megan.bowen@contoso.com after:2025-03-04T09:12:44 before:2025-03-04T09:12:44.999")
+                    .unwrap(),
+                SortOrder::Asc,
+                None,
+                10,
+            )
+            .unwrap()
+            .rows
+            .into_iter()
+            .map(|e| e.id)
+            .collect();
+        assert_eq!(hits.len(), 1, "one sign-in, one event: {hits:?} {rows:?}");
+        let detail = r.event(&hits[0]).unwrap();
+        assert_eq!(detail.raw.len(), 2, "both raw records are kept");
+        assert_eq!(detail.record_key, "signin:5f1d2b7c-8e3a-4c9f-a1d6-2b4e6a8c1300");
+    }
+}

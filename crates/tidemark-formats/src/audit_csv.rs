@@ -580,11 +580,20 @@ mod tests {
             let e = e.as_ref().unwrap_or_else(|err| panic!("line {}: {err}", u.line));
             assert!(!e.record_key.is_empty() && e.time_ms > 0 && !e.operation.is_empty());
         }
-        // The key is the record's Id, which the RecordId column repeats.
+        // The key is the record's Id, which the RecordId column repeats; a sign-in is keyed by its
+        // sign-in id (IntraSystemId) and keeps the Id as `audit_id`.
+        let mut sign_ins = 0;
         for (u, e) in units.iter().zip(&events) {
             let record_id = csv::parse_record(&u.bytes).unwrap()[0].to_string();
-            assert_eq!(e.as_ref().unwrap().record_key, record_id);
+            let e = e.as_ref().unwrap();
+            if e.record_key.starts_with("signin:") {
+                sign_ins += 1;
+                assert_eq!(e.details.get("audit_id").and_then(|v| v.as_str()), Some(record_id.as_str()));
+            } else {
+                assert_eq!(e.record_key, record_id);
+            }
         }
+        assert!(sign_ins > 0, "the sample has sign-ins");
     }
 
     /// Split + normalize rate, for release builds (`… --release --lib throughput -- --ignored --nocapture`).

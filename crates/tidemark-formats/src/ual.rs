@@ -172,6 +172,8 @@ struct Record<'a> {
     #[serde(borrow)]
     SessionId: Text<'a>,
     #[serde(borrow)]
+    IntraSystemId: Text<'a>,
+    #[serde(borrow)]
     ResultStatus: Text<'a>,
     #[serde(borrow)]
     ObjectId: Text<'a>,
@@ -258,6 +260,7 @@ fn record_from_value(o: &Map<String, Value>) -> Record<'_> {
             aad_session_id: Text::from_value(a.get("AADSessionId")),
         }),
         SessionId: t("SessionId"),
+        IntraSystemId: t("IntraSystemId"),
         ResultStatus: t("ResultStatus"),
         ObjectId: t("ObjectId"),
         QueryText: t("QueryText"),
@@ -443,15 +446,36 @@ pub fn normalize(value: &Value, source: &str) -> Result<NormalizedEvent, String>
     from_record(&record_from_value(o), Some(o), source)
 }
 
+/// Whether `s` is a GUID (8-4-4-4-12 hex digits).
+fn is_guid(s: &str) -> bool {
+    let parts: Vec<&str> = s.split('-').collect();
+    parts.len() == 5
+        && [8, 4, 4, 4, 12].iter().zip(&parts).all(|(n, p)| p.len() == *n && p.bytes().all(|b| b.is_ascii_hexdigit()))
+}
+
 fn from_record(r: &Record<'_>, value: Option<&Map<String, Value>>, source: &str) -> Result<NormalizedEvent, String> {
     let operation = r.Operation.owned().ok_or("not a Unified Audit Log record: it has no Operation")?;
     let time_raw = r.CreationTime.get().ok_or("the record has no CreationTime")?;
     let time_ms =
         parse_utc_ms(time_raw).ok_or_else(|| format!("CreationTime \"{time_raw}\" is not a date and time"))?;
-    let record_key = r.Id.owned().ok_or("the record has no Id, so it cannot be told apart from others")?;
+    let audit_id = r.Id.owned().ok_or("the record has no Id, so it cannot be told apart from others")?;
+    // An Entra sign-in as the audit log reports it (AzureActiveDirectoryStsLogon, record type 15) names
+    // the sign-in's request id in IntraSystemId, which is the `id` of the same sign-in in the Entra
+    // sign-in log: keyed by it, the two records of one sign-in are one event with both raw records.
+    let sign_in_id = match (r.RecordType.get(), r.IntraSystemId.get(), operation.as_str()) {
+        (Some("15" | "AzureActiveDirectoryStsLogon"), Some(id), "UserLoggedIn" | "UserLoginFailed") if is_guid(id) => {
+            Some(format!("signin:{}", id.to_ascii_lowercase()))
+        }
+        _ => None,
+    };
+    let record_key = sign_in_id.unwrap_or_else(|| audit_id.clone());
 
     let raw_list = |k: &str| value.and_then(|o| o.get(k));
     let mut details = Map::new();
+    if record_key != audit_id {
+        // Keyed as a sign-in: the audit record's own Id stays findable.
+        details.insert("audit_id".into(), Value::String(audit_id.clone()));
+    }
     let op_props = name_values(r.OperationProperties.as_deref(), raw_list("OperationProperties"));
     let params = name_values(r.Parameters.as_deref(), raw_list("Parameters"));
     let ext_props = name_values(r.ExtendedProperties.as_deref(), raw_list("ExtendedProperties"));
@@ -797,6 +821,32 @@ mod tests {
         let e = normalize_json(rec("EXHUB01", "198.51.100.4").as_bytes(), "t").unwrap();
         assert_eq!(e.client_ip.as_deref(), Some("198.51.100.4"));
         assert_eq!(e.details.get("client_host").and_then(Value::as_str), Some("EXHUB01"));
+    }
+
+    #[test]
+    fn an_entra_sign_in_in_the_audit_log_is_keyed_by_its_sign_in_id() {
+        let rec = |rt: &str, op: &str, intra: &str| {
+            format!(
+                r#"{{"CreationTime":"2025-03-04T09:01:33","Id":"AAAA0000-0000-0000-0000-000000000001","Operation":"{op}","RecordType":{rt},"UserId":"megan@contoso.com","IntraSystemId":"{intra}","InterSystemsId":"c0ffee00-0000-0000-0000-000000000000"}}"#
+            )
+        };
+        let e =
+            normalize_json(rec("15", "UserLoggedIn", "4C6E8A0B-2D4F-4B6D-9F1B-7C9E1A3C2100").as_bytes(), "t").unwrap();
+        assert_eq!(e.record_key, "signin:4c6e8a0b-2d4f-4b6d-9f1b-7c9e1a3c2100");
+        assert_eq!(e.details.get("audit_id").and_then(Value::as_str), Some("AAAA0000-0000-0000-0000-000000000001"));
+        let e = normalize_json(rec("15", "UserLoginFailed", "4c6e8a0b-2d4f-4b6d-9f1b-7c9e1a3c2101").as_bytes(), "t")
+            .unwrap();
+        assert!(e.record_key.starts_with("signin:"));
+        // Other operations, other record types, and ids that are not GUIDs keep the audit Id.
+        for (rt, op, intra) in [
+            ("15", "Add user.", "4c6e8a0b-2d4f-4b6d-9f1b-7c9e1a3c2100"),
+            ("8", "UserLoggedIn", "4c6e8a0b-2d4f-4b6d-9f1b-7c9e1a3c2100"),
+            ("15", "UserLoggedIn", "not-a-guid"),
+        ] {
+            let e = normalize_json(rec(rt, op, intra).as_bytes(), "t").unwrap();
+            assert_eq!(e.record_key, "AAAA0000-0000-0000-0000-000000000001", "{rt} {op} {intra}");
+            assert!(!e.details.contains_key("audit_id"));
+        }
     }
 
     #[test]

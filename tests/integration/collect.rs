@@ -1,6 +1,6 @@
 //! Live collection (`tidemark-collect`) against the simulated tenant on loopback: every source (the
 //! Entra ID logs too; `collect_entra` goes deeper into them) with
-//! every sign-in method stores exactly the sim's record set (by record Id); every fault, alone and all
+//! every sign-in method stores exactly the sim's record set (by record key); every fault, alone and all
 //! together, loses and duplicates nothing and shows in the ledger; the CLI killed with SIGKILL and
 //! resumed ends with exactly the record set; the keychain round trip; and no secret or token the sim
 //! issued appears in the case, the logs or an export.
@@ -177,11 +177,11 @@ impl Sim {
         (self.tenant.start_ms, self.tenant.spec.end_ms + HOUR)
     }
 
-    /// Every UAL record id of the tenant.
-    fn ual_ids(&self) -> BTreeSet<String> {
+    /// The record key of every UAL record of the tenant ([`ual_key`]).
+    pub(crate) fn ual_ids(&self) -> BTreeSet<String> {
         let mut ids = BTreeSet::new();
         self.tenant.for_each_record(|_, r| {
-            ids.insert(r["Id"].as_str().unwrap().to_string());
+            ids.insert(ual_key(r));
         });
         ids
     }
@@ -209,6 +209,16 @@ impl Sim {
     /// Every legacy Activity id of every mailbox.
     fn activity_ids(&self) -> BTreeSet<String> {
         (0..self.tenant.mailboxes.len() as u32).flat_map(|m| self.tenant.mailbox_activities(m)).map(|a| a.id).collect()
+    }
+}
+
+/// The record key Tidemark gives a UAL record: a sign-in the audit log reports (record type 15,
+/// `UserLoggedIn`/`UserLoginFailed`) is keyed by its `IntraSystemId`, the Entra sign-in's id, so it and
+/// the sign-in log's record are one event; every other record by its `Id`.
+pub(crate) fn ual_key(r: &Value) -> String {
+    match (r["RecordType"].as_i64(), r["Operation"].as_str(), r["IntraSystemId"].as_str()) {
+        (Some(15), Some("UserLoggedIn" | "UserLoginFailed"), Some(id)) => format!("signin:{}", id.to_lowercase()),
+        _ => r["Id"].as_str().unwrap().to_string(),
     }
 }
 

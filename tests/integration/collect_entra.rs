@@ -112,6 +112,20 @@ fn collect_entra_stores_exactly_the_sims_sign_ins_and_audits_and_the_story_reads
     assert!(count(&path, &format!("source:entra-audit-json actor:{victim} action:consent")) >= 2);
     assert!(count(&path, &format!("source:entra-audit-json actor:{victim} action:auth-method")) >= 1);
 
+    // The mailbox records' UserLoggedIn entries are the same sign-ins: collected into the same case
+    // from the Management API, each joins its sign-in-log event as a second raw record.
+    let ual = s.ual_ids();
+    let merged = ual.iter().filter(|k| k.starts_with("signin:")).count();
+    assert!(merged > 0 && ual.iter().filter(|k| k.starts_with("signin:")).all(|k| keys.contains(k)));
+    let case = tidemark_core::CaseWriter::open(&path, s.clock(), "tester").unwrap();
+    let api = s.api(s.profile(SignIn::ClientSecret, vec![Source::Management]), s.secrets());
+    let (from, to) = s.range();
+    let (_, report) = collect(api, s.clock(), case, RunOptions::new(from, to, vec![Source::Management]));
+    assert_eq!(report.duplicates as usize, merged + (report.records as usize - ual.len()), "{report:?}");
+    let (after, n) = stored(&path);
+    assert_eq!(n, after.len());
+    assert_eq!(after, keys.union(&ual).cloned().collect::<BTreeSet<_>>());
+
     // A profile pinned to Graph v1.0 collects the interactive log only.
     let case_dir = dir.path().join("v1");
     std::fs::create_dir_all(&case_dir).unwrap();
@@ -258,7 +272,7 @@ fn collect_entra_cli_killed_with_sigkill_and_resumed_ends_with_exactly_the_sims_
     let (from, to) = s.range();
     let (from, to) = (tidemark_core::time::iso_ms(from), tidemark_core::time::iso_ms(to));
     let (mut kills, mut first) = (0, true);
-    for threshold in [3, 11, 27, 49, 80] {
+    for threshold in [2, 7, 15, 26, 40] {
         let mut cmd = tidemark(&config);
         cmd.args(["collect", case.to_str().unwrap(), "--page-size", "5"]);
         if first {

@@ -24,7 +24,7 @@ use tidemark_collect::{Profile, SignIn, Source};
 use tidemark_core::{CaseWriter, Clock};
 use tidemark_sim::{Credentials, RunningSim, SimConfig, Tenant};
 
-use crate::collect::{ledger_faults, rt, stored, SimTime};
+use crate::collect::{ledger_faults, rt, stored, ual_key, SimTime};
 
 const HOUR: i64 = 3_600_000;
 const PFX_PASSWORD: &str = "tidemark-test";
@@ -103,12 +103,12 @@ impl Sim {
         (self.tenant.start_ms, self.tenant.spec.end_ms + HOUR)
     }
 
-    /// Every UAL record of the tenant: id → CreationTime (Unix ms).
+    /// Every UAL record of the tenant: record key (`collect::ual_key`) → CreationTime (Unix ms).
     fn ual_records(&self) -> BTreeMap<String, i64> {
         let mut out = BTreeMap::new();
         self.tenant.for_each_record(|_, r| {
             let t = tidemark_sim::wire::parse_time(r["CreationTime"].as_str().unwrap()).unwrap();
-            out.insert(r["Id"].as_str().unwrap().to_string(), t);
+            out.insert(ual_key(r), t);
         });
         out
     }
@@ -440,7 +440,7 @@ fn collect_setup_graph_window_over_the_record_limit_is_split_until_each_half_fit
     let mut records = BTreeMap::new();
     probe.for_each_record(|_, r| {
         let t = tidemark_sim::wire::parse_time(r["CreationTime"].as_str().unwrap()).unwrap();
-        records.insert(r["Id"].as_str().unwrap().to_string(), t);
+        records.insert(ual_key(r), t);
     });
     let times: Vec<i64> = records.values().copied().collect();
     let count = |(a, b): (i64, i64)| times.iter().filter(|t| (a..b).contains(*t)).count() as u64;
@@ -461,6 +461,10 @@ fn collect_setup_graph_window_over_the_record_limit_is_split_until_each_half_fit
 
     // The sim's knob on the wire: a query over everything says it is over the limit and serves only
     // the first `limit` records, paged, with no link past them.
+    let mut wire_ids = BTreeSet::new();
+    s.tenant.for_each_record(|_, r| {
+        wire_ids.insert(r["Id"].as_str().unwrap().to_string());
+    });
     rt().block_on(async {
         let graph = format!("{}/beta/security/auditLog/queries", s.c.graph_url);
         let res = api.auth().resolved().graph_resource.clone();
@@ -482,7 +486,7 @@ fn collect_setup_graph_window_over_the_record_limit_is_split_until_each_half_fit
         }
         assert_eq!(got.len() as u64, limit, "exactly the limit is served");
         assert_eq!(got.iter().collect::<BTreeSet<_>>().len(), got.len());
-        assert!(got.iter().all(|id| records.contains_key(id)));
+        assert!(got.iter().all(|id| wire_ids.contains(id)));
     });
 
     let dir = tempfile::tempdir().unwrap();

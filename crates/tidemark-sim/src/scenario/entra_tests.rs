@@ -47,6 +47,10 @@ fn the_proxied_sign_in_is_the_mailbox_records_user_logged_in() {
         (login.time_ms, ATTACKER_IP, key.attacker_session.as_str())
     );
     assert_eq!(ok.token_id, key.attacker_token);
+    assert_eq!(
+        (ual["IntraSystemId"].as_str(), ual["InterSystemsId"].as_str()),
+        (Some(ok.id.as_str()), Some(ok.correlation_id.as_str()))
+    );
     let v = t.signin_json(ok, true);
     assert_eq!(v["appId"], "4765445b-32c6-49b0-83e6-1d93765276ca");
     assert_eq!(v["userAgent"], "axios/1.7.7");
@@ -134,6 +138,12 @@ fn sign_ins_are_per_hour_deterministic_and_have_every_kind() {
             assert_eq!(a.hour_of(s.time_ms), i64::from(h), "{s:?}");
             assert!(ids.insert(s.id.clone()), "{} twice", s.id);
             kinds.insert((s.kind, s.error_code));
+        }
+        // Every UserLoggedIn of the mailbox records is an interactive sign-in of the sign-in log: its
+        // IntraSystemId is the sign-in's id.
+        let ids_here: BTreeSet<String> = a.hour_signins(h).into_iter().map(|s| s.id).collect();
+        for r in a.hour_records(h).iter().filter(|r| r["Operation"] == "UserLoggedIn") {
+            assert!(ids_here.contains(r["IntraSystemId"].as_str().unwrap()), "{r}");
         }
         for au in a.hour_audits(h) {
             assert_eq!(a.hour_of(au.time_ms), i64::from(h));

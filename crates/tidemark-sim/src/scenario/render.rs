@@ -185,8 +185,9 @@ impl Tenant {
             put(&mut r, "Actor", json!([{"ID": mb.object_id, "Type": 0}, {"ID": mb.upn, "Type": 5}]));
             put(&mut r, "ActorContextId", json!(self.tenant_id));
             put(&mut r, "ActorIpAddress", json!(e.ip));
-            put(&mut r, "InterSystemsId", json!(derived_guid(&e.id, 1)));
-            put(&mut r, "IntraSystemId", json!(derived_guid(&e.id, 2)));
+            // The sign-in log's correlation id and request id of the same sign-in (`signin`).
+            put(&mut r, "InterSystemsId", json!(super::signin::correlation_of_event(&e.id)));
+            put(&mut r, "IntraSystemId", json!(super::signin::guid_of_event(&e.id)));
             put(&mut r, "SupportTicketId", json!(""));
             put(&mut r, "Target", json!([{"ID": EXCHANGE_APP, "Type": 0}]));
             put(&mut r, "TargetContextId", json!(self.tenant_id));

@@ -147,9 +147,15 @@ fn guid_of(parent: &str, k: u64) -> String {
     guid_from(mix(h ^ k.wrapping_mul(0x51)), mix(h.rotate_left(23) ^ k))
 }
 
-/// The id of the interactive sign-in behind a mailbox `UserLoggedIn` event.
+/// The id of the interactive sign-in behind a mailbox `UserLoggedIn` event: also the UAL record's
+/// `IntraSystemId`, as Microsoft writes the sign-in's request id there.
 pub fn guid_of_event(event_id: &str) -> String {
     guid_of(event_id, 1)
+}
+
+/// The `correlationId` of that sign-in: also the UAL record's `InterSystemsId`.
+pub fn correlation_of_event(event_id: &str) -> String {
+    guid_of(event_id, 2)
 }
 
 /// A `uniqueTokenIdentifier`: 22 URL-safe base64 characters, as Entra writes them.
@@ -196,7 +202,7 @@ impl Tenant {
                     mfa: false,
                     session: e.session.clone(),
                     token_id: token_id_of(&e.id),
-                    correlation_id: guid_of(&e.id, 2),
+                    correlation_id: correlation_of_event(&e.id),
                     incoming_token_type: "none",
                     actor: Actor::Owner,
                     stage: None,

@@ -221,6 +221,7 @@ impl Tenant {
         }
         let mut ok = sign_in(4, login.time_ms, SignInKind::Interactive, v, "aitm-sign-in");
         ok.id = signin::guid_of_event(&login.id);
+        ok.correlation_id = signin::correlation_of_event(&login.id);
         ok.mfa = true;
         ok.token_id = self.attacker_token_id();
         si.push(ok);

@@ -185,8 +185,8 @@ fn new_for_the_user_equals_brute_force_in_any_import_order() {
     let early_file = write(dir.path(), "early.jsonl", &early);
     // The attack's day arrives first, the history after it: first occurrences must move earlier.
     let (path, mut w) = new_case(dir.path(), "accounts");
-    import(&mut w, &[late_file.clone()]);
-    import(&mut w, &[early_file.clone()]);
+    import(&mut w, std::slice::from_ref(&late_file));
+    import(&mut w, std::slice::from_ref(&early_file));
     let r = CaseReader::open(&path).unwrap();
     let rows = all_rows(&r);
     let want = brute_force_new(&rows);
@@ -348,7 +348,7 @@ fn the_audit_logs_user_logged_in_and_the_entra_sign_in_it_reports_are_one_event(
     )
     .unwrap();
     let graph = tidemark_tests::fixture("entra/graph-signins-v1.json");
-    for order in [[ual.clone(), graph.clone()], [graph.clone(), ual.clone()]] {
+    for order in [[ual.clone(), graph.clone()], [graph, ual]] {
         let case_dir = tempfile::tempdir().unwrap();
         let (path, mut w) = new_case(case_dir.path(), "linked");
         let mut duplicates = 0;

@@ -37,7 +37,7 @@ fn sims_record_ids() -> BTreeSet<String> {
     let tenant = Tenant::generate(ScenarioSpec::preset("demo").unwrap());
     let mut ids = BTreeSet::new();
     tenant.for_each_record(|_, r| {
-        ids.insert(r["Id"].as_str().unwrap().to_string());
+        ids.insert(crate::collect::ual_key(r));
     });
     let victim = tenant.victim().expect("the demo scenario has a compromised mailbox").index;
     ids.extend(tenant.mailbox_activities(victim).into_iter().map(|a| a.id));

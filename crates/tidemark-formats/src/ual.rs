@@ -468,14 +468,17 @@ fn from_record(r: &Record<'_>, value: Option<&Map<String, Value>>, source: &str)
         }
         _ => None,
     };
-    let record_key = sign_in_id.unwrap_or_else(|| audit_id.clone());
 
     let raw_list = |k: &str| value.and_then(|o| o.get(k));
     let mut details = Map::new();
-    if record_key != audit_id {
-        // Keyed as a sign-in: the audit record's own Id stays findable.
-        details.insert("audit_id".into(), Value::String(audit_id.clone()));
-    }
+    let record_key = match sign_in_id {
+        Some(key) => {
+            // Keyed as a sign-in: the audit record's own Id stays findable.
+            details.insert("audit_id".into(), Value::String(audit_id));
+            key
+        }
+        None => audit_id,
+    };
     let op_props = name_values(r.OperationProperties.as_deref(), raw_list("OperationProperties"));
     let params = name_values(r.Parameters.as_deref(), raw_list("Parameters"));
     let ext_props = name_values(r.ExtendedProperties.as_deref(), raw_list("ExtendedProperties"));

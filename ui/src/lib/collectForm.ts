@@ -161,7 +161,11 @@ export function emptySourceOptions(): SourceOptions {
 }
 
 /** The Profile to save; sources keep the order the engine lists them in (`order`). */
-export function buildProfile(form: ConnectForm, id: string, order: Source[] = ["management", "graph", "activities"]): Profile {
+export function buildProfile(
+  form: ConnectForm,
+  id: string,
+  order: Source[] = ["management", "graph", "activities", "entra-signins", "entra-audits"],
+): Profile {
   const sources = order.filter((s) => form.sources.includes(s));
   const mailboxes = sources.includes("activities") ? parseMailboxes(form.mailboxesText) : [];
   return {

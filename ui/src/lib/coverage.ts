@@ -36,8 +36,10 @@ const SOURCE_NAMES: Record<string, string> = {
   management: "Management Activity API",
   graph: "Graph audit log query",
   activities: "Outlook Activities (legacy)",
+  "entra-signins": "Entra ID sign-in logs",
+  "entra-audits": "Entra ID audit log",
 };
-const SOURCE_ORDER = ["management", "graph", "activities"];
+const SOURCE_ORDER = ["management", "graph", "activities", "entra-signins", "entra-audits"];
 
 export function sourceName(source: string): string {
   return SOURCE_NAMES[source] ?? source;

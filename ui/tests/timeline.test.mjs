@@ -263,8 +263,9 @@ describe("Timeline in Chromium with mocked IPC", { concurrency: 3 }, () => {
     const { app, page, backend } = await setup();
     await openDemo(page);
     const header = () => page.$$eval('[data-testid="timeline"] [role="columnheader"]', (els) => els.map((e) => e.textContent.trim()));
-    assert.deepEqual(await header(), ["Time (UTC) ▲", "Action", "Operation", "Actor", "Mailbox", "IP", "Client", "Subject", "Folder", "Source"]);
+    assert.deepEqual(await header(), ["Time (UTC) ▲", "Action", "Operation", "Actor", "Mailbox", "IP", "Network", "Client", "Subject", "Source"]);
     await page.getByTestId("columns-button").click();
+    await page.getByTestId("column-network").uncheck();
     await page.getByTestId("column-session").check();
     await page.getByTestId("column-workload").check();
     await page.getByTestId("column-folder").uncheck();

@@ -55,7 +55,7 @@ export const ALL_COLUMNS: readonly Column[] = [
   { key: "source", label: "Source", width: 72, hint: "Where the record came from" },
 ];
 
-export const DEFAULT_COLUMNS: readonly ColumnKey[] = ["time", "action", "operation", "actor", "mailbox", "ip", "network", "client", "subject", "folder", "source"];
+export const DEFAULT_COLUMNS: readonly ColumnKey[] = ["time", "action", "operation", "actor", "mailbox", "ip", "network", "client", "subject", "source"];
 
 /** The default columns (kept for callers that do not choose). */
 export const COLUMNS: readonly Column[] = ALL_COLUMNS.filter((c) => DEFAULT_COLUMNS.includes(c.key));

@@ -113,15 +113,6 @@ impl Runner {
             None => (json!({"finished": true}), "done"),
         };
         let format = if signins { "entra-signin-json" } else { "entra-audit-json" };
-        let out = self.commit(w, win, &f, "records", Some(format), &cursor, Some(status), None, None)?;
-        if out.duplicates > 0 {
-            // A record the previous page already brought: the log moved between pages.
-            self.api.faults.met("eventual-consistency");
-            if status == "done" {
-                let faults = self.api.faults.drain();
-                w.update_window(win.id, &WindowUpdate { faults: Some(&faults), ..Default::default() })?;
-            }
-        }
-        Ok(if status == "done" { Step::Finished } else { Step::More })
+        self.commit_records(w, win, &f, format, &cursor, status)
     }
 }

@@ -187,16 +187,7 @@ impl Runner {
                 if next_is_none(&c) {
                     c["phase"] = json!("finished");
                 }
-                let out =
-                    self.commit(w, win, &f, "records", Some("graph-auditlog-json"), &c, Some(status), None, None)?;
-                if out.duplicates > 0 {
-                    self.api.faults.met("eventual-consistency");
-                    if status == "done" {
-                        let faults = self.api.faults.drain();
-                        w.update_window(win.id, &WindowUpdate { faults: Some(&faults), ..Default::default() })?;
-                    }
-                }
-                Ok(if status == "done" { Step::Finished } else { Step::More })
+                self.commit_records(w, win, &f, "graph-auditlog-json", &c, status)
             }
         }
     }

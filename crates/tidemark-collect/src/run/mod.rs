@@ -412,6 +412,29 @@ impl Runner {
         ))
     }
 
+    /// Commits a page of records whose cursor says whether more follow (`status` `running` or
+    /// `done`). A record the previous page already brought means the log moved between pages
+    /// (eventual consistency): counted as a fault of the window, written with its last page.
+    fn commit_records(
+        &mut self,
+        w: &mut CollectionWriter,
+        win: &LedgerWindow,
+        f: &Fetched,
+        format: &str,
+        cursor: &Value,
+        status: &str,
+    ) -> Result<Step> {
+        let out = self.commit(w, win, f, "records", Some(format), cursor, Some(status), None, None)?;
+        if out.duplicates > 0 {
+            self.api.faults.met("eventual-consistency");
+            if status == "done" {
+                let faults = self.api.faults.drain();
+                w.update_window(win.id, &WindowUpdate { faults: Some(&faults), ..Default::default() })?;
+            }
+        }
+        Ok(if status == "done" { Step::Finished } else { Step::More })
+    }
+
     #[allow(clippy::too_many_arguments, reason = "one call site per page kind; a struct would only rename them")]
     fn commit(
         &mut self,

@@ -508,14 +508,18 @@ fn from_record(r: &Record<'_>, value: Option<&Map<String, Value>>, source: &str)
             .lookup_str(ip)
             .is_some_and(|i| i.class == tidemark_ipintel::IpClass::Microsoft)
     };
+    // Looked up only when another address is there to choose instead (most records give one).
+    let other_address = |first: &(&str, &String, Option<u16>)| ips.iter().any(|c| c.1 != first.1);
     let chosen = match ips.first() {
-        Some(first) if is_microsoft(first.1) => match ips.iter().find(|c| c.1 != first.1 && !is_microsoft(c.1)) {
-            Some(client) => {
-                details.insert("service_ip".into(), Value::String(first.1.clone()));
-                Some(*client)
+        Some(first) if other_address(first) && is_microsoft(first.1) => {
+            match ips.iter().find(|c| c.1 != first.1 && !is_microsoft(c.1)) {
+                Some(client) => {
+                    details.insert("service_ip".into(), Value::String(first.1.clone()));
+                    Some(*client)
+                }
+                None => Some(*first),
             }
-            None => Some(*first),
-        },
+        }
         other => other.copied(),
     };
     let client_host = parsed.iter().find_map(|(_, a)| match a {

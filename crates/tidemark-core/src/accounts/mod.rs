@@ -45,14 +45,20 @@ impl CaseReader {
         let rows: Vec<(String, i64, i64, i64, i64)> = st
             .query_map([baseline::HISTORY_MS], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?)))?
             .collect::<rusqlite::Result<_>>()?;
+        // How many values of each kind every account has, in one pass over the baseline.
+        let mut distinct: std::collections::HashMap<(String, String), i64> = std::collections::HashMap::new();
         let mut kinds =
-            self.conn.prepare_cached("SELECT count(*) FROM account_first WHERE account = ?1 AND kind = ?2")?;
+            self.conn.prepare_cached("SELECT account, kind, count(*) FROM account_first GROUP BY account, kind")?;
+        for row in kinds.query_map([], |r| Ok(((r.get(0)?, r.get(1)?), r.get(2)?)))? {
+            let (key, n) = row?;
+            distinct.insert(key, n);
+        }
         let mut out = Vec::with_capacity(rows.len());
         for (account, first, last, events, new_values) in rows {
             let distinct = baseline::KINDS
                 .iter()
-                .map(|k| kinds.query_row(rusqlite::params![account, k], |r| r.get(0)))
-                .collect::<rusqlite::Result<Vec<i64>>>()?;
+                .map(|k| distinct.get(&(account.clone(), (*k).to_owned())).copied().unwrap_or(0))
+                .collect();
             out.push(AccountSummary {
                 account,
                 first_time: iso_ms(first),

@@ -72,11 +72,7 @@ fn main() {
     std::fs::write(out.join("meta.rs"), meta).expect("write meta");
 }
 
-/// The `"version"` of a package.json, without a JSON parser (the file is npm's own, one key a line).
+/// The `"version"` of a package.json, or a stop that says which file lacks it.
 fn version(package_json: &str) -> String {
-    package_json
-        .lines()
-        .find_map(|l| l.trim().strip_prefix("\"version\":"))
-        .map(|v| v.trim().trim_end_matches(',').trim_matches('"').to_owned())
-        .unwrap_or_else(|| panic!("no version in the IP data's package.json"))
+    table::package_version(package_json).unwrap_or_else(|| panic!("no version in the IP data's package.json"))
 }

@@ -99,10 +99,7 @@ impl IpIntel {
             &read(&country_dir.join("dbip-country-ipv6-num.csv"))?,
         )?;
         let version = |dir: &Path| -> Result<String, String> {
-            let text = read(&dir.join("package.json"))?;
-            text.lines()
-                .find_map(|l| l.trim().strip_prefix("\"version\":"))
-                .map(|v| v.trim().trim_end_matches(',').trim_matches('"').to_owned())
+            table::package_version(&read(&dir.join("package.json"))?)
                 .ok_or_else(|| format!("{} has no version", dir.join("package.json").display()))
         };
         let sha = table_digest(&t);
@@ -138,11 +135,11 @@ impl IpIntel {
         let (net, cc) = match ip {
             IpAddr::V4(a) => {
                 let n = u32::from(a) as u128;
-                (find(&self.v4_net, 16, 4, n), find(&self.v4_cc, 10, 4, n))
+                (find(&self.v4_net, table::V4_NET, 4, n), find(&self.v4_cc, table::V4_CC, 4, n))
             }
             IpAddr::V6(a) => {
                 let n = u128::from(a);
-                (find(&self.v6_net, 40, 16, n), find(&self.v6_cc, 34, 16, n))
+                (find(&self.v6_net, table::V6_NET, 16, n), find(&self.v6_cc, table::V6_CC, 16, n))
             }
         };
         let (asn, network) = match net {
@@ -173,9 +170,8 @@ impl IpIntel {
 
     /// The organisation names of a network number as the data names them (for checks and the UI).
     pub fn owner_of(&self, asn: u32) -> Option<String> {
-        let count = (self.v4_net.len() / 16, self.v6_net.len() / 40);
-        let v4 = (0..count.0).map(|i| &self.v4_net[i * 16..i * 16 + 16]);
-        let v6 = (0..count.1).map(|i| &self.v6_net[i * 40..i * 40 + 40]);
+        let v4 = self.v4_net.chunks_exact(table::V4_NET);
+        let v6 = self.v6_net.chunks_exact(table::V6_NET);
         v4.chain(v6).find_map(|rec| {
             let at = rec.len() - 8;
             let a = u32::from_le_bytes(rec[at..at + 4].try_into().expect("4 bytes"));

@@ -79,6 +79,15 @@ pub fn build(asn4: &str, asn6: &str, cc4: &str, cc6: &str) -> Result<Tables, Str
     Ok(t)
 }
 
+/// The `"version"` of an npm package.json, read without a JSON parser (npm writes one key a line),
+/// so the build script can use it too.
+pub fn package_version(package_json: &str) -> Option<String> {
+    package_json
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("\"version\":"))
+        .map(|v| v.trim().trim_end_matches(',').trim_matches('"').to_owned())
+}
+
 fn lines(text: &str) -> impl Iterator<Item = (usize, &str)> {
     text.lines().enumerate().map(|(i, l)| (i + 1, l.trim_end_matches('\r'))).filter(|(_, l)| !l.is_empty())
 }
